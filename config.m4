@@ -1,0 +1,43 @@
+dnl config.m4 for ext-websocket
+
+PHP_ARG_ENABLE([websocket],
+  [whether to enable the WebSocket server],
+  [AS_HELP_STRING([--enable-websocket], [Enable the native WebSocket server])],
+  [no])
+
+PHP_ARG_ENABLE([websocket-poll],
+  [whether to force the poll() event loop backend],
+  [AS_HELP_STRING([--enable-websocket-poll], [websocket: use poll() even where epoll/kqueue exist (keeps the fallback tested)])],
+  [no], [no])
+
+PHP_ARG_ENABLE([websocket-dev],
+  [whether to build websocket with developer warnings],
+  [AS_HELP_STRING([--enable-websocket-dev], [websocket: -Wall -Wextra -Werror])],
+  [no], [no])
+
+PHP_ARG_ENABLE([websocket-asan],
+  [whether to build websocket with AddressSanitizer and UBSan],
+  [AS_HELP_STRING([--enable-websocket-asan], [websocket: -fsanitize=address,undefined (run PHP with USE_ZEND_ALLOC=0 and the ASan runtime preloaded)])],
+  [no], [no])
+
+if test "$PHP_WEBSOCKET" != "no"; then
+  WS_CFLAGS="-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -D_GNU_SOURCE"
+
+  if test "$PHP_WEBSOCKET_POLL" != "no"; then
+    WS_CFLAGS="$WS_CFLAGS -DWS_LOOP_FORCE_POLL=1"
+    AC_MSG_NOTICE([websocket: event loop backend forced to poll()])
+  fi
+  if test "$PHP_WEBSOCKET_DEV" != "no"; then
+    WS_CFLAGS="$WS_CFLAGS -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare"
+  fi
+  if test "$PHP_WEBSOCKET_ASAN" != "no"; then
+    WS_CFLAGS="$WS_CFLAGS -fsanitize=address,undefined -fno-omit-frame-pointer"
+    LDFLAGS="$LDFLAGS -fsanitize=address,undefined"
+  fi
+
+  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_static.c core/ws_http_util.c"
+
+  PHP_NEW_EXTENSION(websocket, websocket.c websocket_server.c websocket_conn.c $WS_CORE_SOURCES, $ext_shared,, $WS_CFLAGS)
+  PHP_ADD_BUILD_DIR($ext_builddir/core)
+  PHP_ADD_INCLUDE($ext_srcdir/core)
+fi

@@ -1,0 +1,245 @@
+/*
+ * ws_server.h - the WebSocket server engine: listeners, connections, the
+ * handshake, message reassembly, the write queue, backpressure, timers,
+ * topics and graceful shutdown.  Zend-free: the PHP binding registers a
+ * ws_server_handler_t and never touches sockets or bytes of the protocol.
+ *
+ * Threading: none.  Everything happens inside ws_server_run() on the caller's
+ * thread; handler callbacks may call any function here, including closing
+ * the connection they are called for (teardown is deferred until the
+ * callback has returned) and ws_server_stop().
+ *
+ * Output: every send is queued (copied) at once and written at the end of the
+ * loop iteration with one sendmsg() per connection ("corking"), so a burst of
+ * messages answered in one read leaves in one system call.  Fan-out
+ * (broadcast, publish) encodes the frame once into a reference-counted buffer
+ * that every recipient's queue points at.
+ */
+#ifndef WS_SERVER_H
+#define WS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "ws_error.h"
+#include "ws_handshake.h"
+
+typedef struct ws_server ws_server_t;
+typedef struct ws_conn ws_conn_t;
+
+typedef enum ws_backpressure_policy {
+	WS_BACKPRESSURE_CLOSE = 0, /* over max_buffered_amount: close with 1008 */
+	WS_BACKPRESSURE_DROP = 1   /* over max_buffered_amount: drop the message */
+} ws_backpressure_policy_t;
+
+/* Result of ws_conn_send() and friends. */
+typedef enum ws_send_status {
+	WS_SEND_DROPPED = 0, /* not queued: over the limit, or the connection is closing/closed */
+	WS_SEND_SENT = 1,    /* queued behind nothing the peer has not accepted: leaves this iteration */
+	WS_SEND_QUEUED = 2   /* queued behind data the peer has not read yet: wait for drain */
+} ws_send_status_t;
+
+typedef struct ws_server_config {
+	uint64_t max_message_size;      /* bytes, after inflation; default 16 MiB */
+	uint64_t max_frame_size;        /* bytes; 0 = max_message_size */
+	size_t max_header_size;         /* request head; default 8 KiB (431 beyond) */
+	uint32_t handshake_timeout_ms;  /* default 10 s; covers TLS and HTTP */
+	uint32_t idle_timeout_ms;       /* 0 = never; no data message either way for this long: close 1001 */
+	uint32_t ping_interval_ms;      /* 0 = never; ping after this long without traffic from the peer */
+	uint32_t pong_timeout_ms;       /* nothing from the peer this long after a ping: drop (1006) */
+	uint32_t close_timeout_ms;      /* our close frame unanswered this long: drop */
+	uint32_t shutdown_timeout_ms;   /* stop(): wait this long for close replies */
+	size_t max_connections;         /* open WebSocket connections; 0 = no limit; 503 beyond */
+	size_t max_connections_per_ip;  /* 0 = no limit; 503 beyond */
+	size_t max_buffered_amount;     /* per connection send backlog that admits new messages; default 4 MiB */
+	size_t low_water_mark;          /* drain fires / reading resumes below this; default 64 KiB */
+	ws_backpressure_policy_t backpressure;
+	size_t max_memory;              /* all queues and buffers together; 0 = no limit */
+	int backlog;                    /* listen() backlog; default 511 */
+} ws_server_config_t;
+
+/* Fills cfg with the defaults above. */
+void ws_server_config_defaults(ws_server_config_t *cfg);
+
+/*
+ * A reply being built by a handler: see ws_conn_respond() and
+ * ws_conn_set_subprotocol().  Opaque to the handler.
+ */
+typedef struct ws_server_handler {
+	/*
+	 * A valid WebSocket upgrade request arrived (after the built-in checks:
+	 * origin, limits, subprotocol selection).  The handler may call
+	 * ws_conn_respond() to refuse it, ws_conn_set_subprotocol(),
+	 * ws_conn_add_response_header().  req and hs are borrowed for the call.
+	 * May be NULL.
+	 */
+	void (*on_handshake)(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req, const ws_handshake_t *hs);
+	/*
+	 * The 101 has been queued; the connection is open.  req is borrowed for
+	 * the call (the same request on_handshake saw).
+	 */
+	void (*on_open)(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req);
+	/* A whole, validated message.  data is borrowed for the call. */
+	void (*on_message)(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary);
+	/* A ping (pong is answered automatically) or a pong arrived.  May be NULL. */
+	void (*on_ping)(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int is_pong);
+	/*
+	 * An opened connection is gone (exactly once per on_open).  code is the
+	 * code of the first close frame received, else the one we sent, else 1006.
+	 */
+	void (*on_close)(ws_server_t *s, ws_conn_t *c, unsigned code, const char *reason, size_t len);
+	/* The send queue fell back under low_water_mark after having been over it. */
+	void (*on_drain)(ws_server_t *s, ws_conn_t *c);
+	/*
+	 * A plain HTTP request (no Upgrade) arrived.  The handler may answer with
+	 * ws_conn_respond(); if it does not, document_root is tried, then 404
+	 * (or 426 when neither a handler nor a document root exists).  May be NULL.
+	 */
+	void (*on_http)(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req);
+	/*
+	 * A user timer fired.  last: the timer is gone (one-shot, or cleared while
+	 * its callback ran): release timer_data after the call.
+	 */
+	void (*on_timer)(ws_server_t *s, uint64_t timer_id, void *timer_data, int last);
+	/* The connection's memory is about to be freed: forget c->user. */
+	void (*on_free)(ws_server_t *s, ws_conn_t *c);
+	/* A warning for the operator (e.g. descriptor limit); msg is borrowed. May be NULL. */
+	void (*on_warning)(ws_server_t *s, const char *msg);
+} ws_server_handler_t;
+
+/*
+ * Creates a server with cfg (copied) and handler (must outlive the server).
+ * Returns NULL with errno set.
+ */
+ws_server_t *ws_server_new(const ws_server_config_t *cfg, const ws_server_handler_t *handler, void *user);
+/* Closes every socket at once (no close frames, no events except on_free) and frees. */
+void ws_server_free(ws_server_t *s);
+void *ws_server_user(const ws_server_t *s);
+const ws_server_config_t *ws_server_config(const ws_server_t *s);
+
+/*
+ * Binds and listens on host:port (port 0: ephemeral).  host "::" listens
+ * dual-stack.  Returns 0, or -1 with errno set and a message in err (cap
+ * bytes) such as "cannot bind 0.0.0.0:80: Permission denied".
+ */
+int ws_server_listen(ws_server_t *s, const char *host, int port, char *err, size_t errcap);
+/* The port of listener i (0-based), or -1. */
+int ws_server_port(const ws_server_t *s, size_t i);
+size_t ws_server_listener_count(const ws_server_t *s);
+
+/* Sets the document root served to plain HTTP requests (NULL to disable). Copied. Returns 0 or -1 (ENOMEM). */
+int ws_server_set_document_root(ws_server_t *s, const char *path);
+/* Sets the subprotocols the server speaks, in preference order.  Copied. */
+int ws_server_set_subprotocols(ws_server_t *s, const char *const *names, const size_t *lens, size_t n);
+/* Sets the allowed Origin values (exact, case-insensitive match); n = 0 allows any. Copied. */
+int ws_server_set_allowed_origins(ws_server_t *s, const char *const *names, const size_t *lens, size_t n);
+
+/*
+ * Runs the loop until ws_server_stop() completes, SIGINT or SIGTERM (which
+ * stop gracefully; a second one exits the process), or ws_server_break().
+ * Raises RLIMIT_NOFILE's soft limit to the hard limit first.  Returns 0, or
+ * -1 with errno on a loop failure.
+ */
+int ws_server_run(ws_server_t *s);
+/*
+ * Graceful stop: stop accepting, send 1001 to every open connection, flush,
+ * wait up to shutdown_timeout for the replies, fire every on_close, then make
+ * ws_server_run() return.
+ */
+void ws_server_stop(ws_server_t *s);
+/*
+ * Abortive stop (an unhandled error in a handler): ws_server_run() returns
+ * after the current callback; connections stay as they are until
+ * ws_server_close_all().
+ */
+void ws_server_break(ws_server_t *s);
+/* Closes every connection now with code (close frame best effort), firing on_close. */
+void ws_server_close_all(ws_server_t *s, unsigned code, const char *reason);
+int ws_server_is_running(const ws_server_t *s);
+
+/* Open WebSocket connections (not counting HTTP-phase sockets). */
+size_t ws_server_count(const ws_server_t *s);
+/* Iterates open connections: first, then next(c) until NULL.  Do not free while iterating. */
+ws_conn_t *ws_server_first(ws_server_t *s);
+ws_conn_t *ws_server_next(ws_conn_t *c);
+/* Iterates every socket, open or not (for the binding's GC walk). */
+ws_conn_t *ws_server_first_socket(ws_server_t *s);
+ws_conn_t *ws_server_next_socket(ws_conn_t *c);
+
+/*
+ * Sends data to every open connection except `except` (may be NULL),
+ * encoding the frame once.  Returns the number of connections it was queued
+ * for.  Backpressure limits apply per recipient.
+ */
+size_t ws_server_broadcast(ws_server_t *s, const char *data, size_t len, int binary, ws_conn_t *except);
+
+/* Topics (pub/sub).  Names are 1 to WS_TOPIC_MAX bytes. */
+#define WS_TOPIC_MAX 256
+/* Sends to every subscriber of topic except `except`; returns recipients. */
+size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
+	const char *data, size_t len, int binary, ws_conn_t *except);
+size_t ws_server_subscribers(ws_server_t *s, const char *topic, size_t topic_len);
+/* Calls fn for each topic with at least one subscriber. */
+void ws_server_each_topic(ws_server_t *s, void (*fn)(void *arg, const char *name, size_t len, size_t subscribers), void *arg);
+
+/* User timers.  Returns the id (> 0), or 0 on allocation failure. */
+uint64_t ws_server_timer_add(ws_server_t *s, uint64_t ms, int repeat, void *data);
+/* Cancels a timer; returns its data pointer (to release), or NULL if unknown. */
+void *ws_server_timer_clear(ws_server_t *s, uint64_t id);
+/* Cancels every timer, calling fn(data) for each. */
+void ws_server_timer_clear_all(ws_server_t *s, void (*fn)(void *data));
+
+/* Counters for stats(). */
+typedef struct ws_server_stats {
+	size_t connections;          /* open WebSocket connections */
+	size_t pending;              /* sockets still in the handshake */
+	size_t buffered_bytes;       /* all send queues */
+	size_t memory_bytes;         /* queues + buffers tracked against max_memory */
+	uint64_t messages_in, messages_out, bytes_in, bytes_out;
+	uint64_t accepted, handshakes_rejected;
+	uint64_t closes_by_code[16]; /* 1000..1015 */
+	uint64_t closes_other;
+} ws_server_stats_t;
+void ws_server_get_stats(const ws_server_t *s, ws_server_stats_t *out);
+
+/* ---- connections ---- */
+
+/* Per-connection user pointer (the binding's object). */
+void *ws_conn_user(const ws_conn_t *c);
+void ws_conn_set_user(ws_conn_t *c, void *user);
+uint64_t ws_conn_id(const ws_conn_t *c);
+ws_server_t *ws_conn_server(const ws_conn_t *c);
+/* "1.2.3.4:5678" or "[::1]:5678" into out (at least 64 bytes); returns length. */
+size_t ws_conn_remote_address(const ws_conn_t *c, char *out, size_t cap);
+/* The negotiated subprotocol (ptr NULL if none). */
+ws_span_t ws_conn_subprotocol(const ws_conn_t *c);
+/* 1 while open (after the 101, before any close frame was sent or received). */
+int ws_conn_is_open(const ws_conn_t *c);
+size_t ws_conn_buffered_amount(const ws_conn_t *c);
+
+/* Queues a text or binary message.  Returns a ws_send_status_t. */
+ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int binary);
+/* Queues a ping (payload at most 125 bytes: longer is cut).  Returns 1 if queued. */
+int ws_conn_ping(ws_conn_t *c, const char *data, size_t len);
+/*
+ * Starts the closing handshake with code/reason (validated by the caller:
+ * sendable code, reason <= 123 bytes of UTF-8).  A no-op if already closing.
+ */
+void ws_conn_close(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len);
+
+/* During on_handshake / on_http only: answer with this response (copied) and close. */
+int ws_conn_respond(ws_conn_t *c, int status, const char *headers, size_t headers_len, const char *body, size_t body_len);
+/* During on_handshake only: choose the subprotocol (copied; the caller checks it was offered). */
+int ws_conn_set_subprotocol(ws_conn_t *c, const char *name, size_t len);
+/* During on_handshake only: add a "Name: value" header line to the 101 (copied). */
+int ws_conn_add_response_header(ws_conn_t *c, const char *name, size_t name_len, const char *value, size_t value_len);
+/* 1 if ws_conn_respond() was called for this request. */
+int ws_conn_responded(const ws_conn_t *c);
+
+/* Topics of one connection. */
+int ws_conn_subscribe(ws_conn_t *c, const char *topic, size_t len);   /* 1 new, 0 already, -1 ENOMEM */
+int ws_conn_unsubscribe(ws_conn_t *c, const char *topic, size_t len); /* 1 removed, 0 was not */
+/* Calls fn for each topic of c, in subscription order. */
+void ws_conn_each_topic(ws_conn_t *c, void (*fn)(void *arg, const char *name, size_t len), void *arg);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * php_websocket_private.h - what the binding's files share: the object
+ * structs wrapping core handles, class entries and the glue helpers.
+ * Only the binding includes it; the core never sees a zval.
+ */
+#ifndef PHP_WEBSOCKET_PRIVATE_H
+#define PHP_WEBSOCKET_PRIVATE_H
+
+#include "php.h"
+#include "php_websocket.h"
+#include "core/ws_server.h"
+
+typedef enum php_websocket_event {
+	PHP_WS_EV_HANDSHAKE = 0,
+	PHP_WS_EV_OPEN,
+	PHP_WS_EV_MESSAGE,
+	PHP_WS_EV_CLOSE,
+	PHP_WS_EV_ERROR,
+	PHP_WS_EV_REQUEST,
+	PHP_WS_EV_DRAIN,
+	PHP_WS_EV_COUNT
+} php_websocket_event;
+
+/* A registered handler: the callable (kept for GC and to keep it alive) and its resolved cache. */
+typedef struct php_websocket_handler {
+	zval callable;                 /* IS_UNDEF when not set */
+	zend_fcall_info_cache fcc;
+	bool use_fci;                  /* trampoline (__call): re-resolve at every call */
+} php_websocket_handler;
+
+typedef struct php_websocket_server {
+	ws_server_t *core;
+	php_websocket_handler handlers[PHP_WS_EV_COUNT];
+	HashTable timers;              /* timer id => callable */
+	zend_object *pending_request;  /* handshake Request kept for the "open" event */
+	bool in_error_handler;
+	bool quiet;                    /* exit() in progress: call no more handlers */
+	zend_object std;
+} php_websocket_server;
+
+typedef struct php_websocket_conn {
+	ws_conn_t *conn;               /* NULL once the core connection is gone */
+	zend_object std;
+} php_websocket_conn;
+
+typedef enum php_websocket_request_mode {
+	PHP_WS_REQ_DONE = 0,           /* handler returned: read-only */
+	PHP_WS_REQ_HANDSHAKE,
+	PHP_WS_REQ_HTTP
+} php_websocket_request_mode;
+
+typedef struct php_websocket_request {
+	ws_conn_t *conn;               /* valid while mode != DONE */
+	php_websocket_request_mode mode;
+	zend_object std;
+} php_websocket_request;
+
+static inline php_websocket_server *php_websocket_server_from_obj(zend_object *obj)
+{
+	return (php_websocket_server *)((char *)obj - XtOffsetOf(php_websocket_server, std));
+}
+static inline php_websocket_conn *php_websocket_conn_from_obj(zend_object *obj)
+{
+	return (php_websocket_conn *)((char *)obj - XtOffsetOf(php_websocket_conn, std));
+}
+static inline php_websocket_request *php_websocket_request_from_obj(zend_object *obj)
+{
+	return (php_websocket_request *)((char *)obj - XtOffsetOf(php_websocket_request, std));
+}
+#define Z_WEBSOCKET_SERVER_P(zv)  php_websocket_server_from_obj(Z_OBJ_P(zv))
+#define Z_WEBSOCKET_CONN_P(zv)    php_websocket_conn_from_obj(Z_OBJ_P(zv))
+#define Z_WEBSOCKET_REQUEST_P(zv) php_websocket_request_from_obj(Z_OBJ_P(zv))
+
+/* Declared property slots, in stub order. */
+enum { PHP_WS_CONN_PROP_ID, PHP_WS_CONN_PROP_REMOTE, PHP_WS_CONN_PROP_PATH, PHP_WS_CONN_PROP_SUBPROTOCOL, PHP_WS_CONN_PROP_DATA };
+enum { PHP_WS_REQ_PROP_METHOD, PHP_WS_REQ_PROP_URI, PHP_WS_REQ_PROP_PATH, PHP_WS_REQ_PROP_QUERY,
+	PHP_WS_REQ_PROP_HEADERS, PHP_WS_REQ_PROP_COOKIES, PHP_WS_REQ_PROP_REMOTE, PHP_WS_REQ_PROP_SUBPROTOCOLS,
+	PHP_WS_REQ_PROP_DATA };
+
+extern zend_class_entry *websocket_exception_ce;
+extern zend_class_entry *websocket_server_ce;
+extern zend_class_entry *websocket_connection_ce;
+extern zend_class_entry *websocket_request_ce;
+
+/* websocket_server.c */
+void php_websocket_server_register(void);
+extern const ws_server_handler_t php_websocket_core_handler;
+
+/* websocket_conn.c */
+void php_websocket_conn_register(void);
+zend_object *php_websocket_conn_create(ws_conn_t *conn, const ws_http_request_t *req, zval *data);
+zend_object *php_websocket_request_create(ws_conn_t *conn, const ws_http_request_t *req,
+	const ws_handshake_t *hs, php_websocket_request_mode mode);
+/* Ends the request's writable phase (its handler returned). */
+void php_websocket_request_finish(zend_object *req);
+/* The core connection of a ?Connection argument (NULL for null or a closed connection). */
+ws_conn_t *php_websocket_conn_core(zval *zconn);
+
+#endif

@@ -1,0 +1,284 @@
+<?php
+
+/**
+ * @generate-class-entries
+ */
+
+namespace WebSocket;
+
+/**
+ * Thrown for runtime failures of the server: a port that cannot be bound, a
+ * descriptor limit, an event loop failure. Misuse of the API throws \Error,
+ * and invalid arguments throw \ValueError or \TypeError.
+ */
+class Exception extends \RuntimeException
+{
+}
+
+/**
+ * A WebSocket server. Register handlers with on(), then call run(): the
+ * extension runs the event loop, the handshake, framing, ping/pong, closing
+ * and backpressure in C, and calls your handlers with whole messages.
+ *
+ * Events and handler arguments:
+ *  - "handshake": (Request $request) before the 101 is sent; may call
+ *    $request->respond() to refuse, $request->setSubprotocol(),
+ *    $request->setHeader(), or set $request->data.
+ *  - "open": (Connection $connection, Request $request)
+ *  - "message": (Connection $connection, string $data, bool $binary)
+ *  - "close": (Connection $connection, int $code, string $reason), exactly
+ *    once for every connection that opened.
+ *  - "error": (\Throwable $error, ?Connection $connection) when a handler
+ *    throws; the connection in question is closed with 1011 and the server
+ *    goes on. Without an "error" handler, run() stops and rethrows.
+ *  - "request": (Request $request) for plain HTTP requests (no Upgrade);
+ *    answer with $request->respond(). Unanswered requests fall back to
+ *    document_root, then 404.
+ *  - "drain": (Connection $connection) when a send queue that was over the
+ *    low-water mark falls back under it.
+ *
+ * @strict-properties
+ * @not-serializable
+ */
+final class Server implements \Countable
+{
+    /**
+     * Binds and listens at once, so a port in use is reported here.
+     *
+     * @param string $host Address to bind: "0.0.0.0", "127.0.0.1", "::" (IPv6 and IPv4), "::1" or a host name.
+     * @param int $port TCP port, 0 for an ephemeral port (see getPort()).
+     * @param array $options Options (see docs/API.md): max_message_size,
+     *   max_frame_size, max_header_size, handshake_timeout, idle_timeout,
+     *   ping_interval, pong_timeout, close_timeout, shutdown_timeout,
+     *   max_connections, max_connections_per_ip, max_buffered_amount,
+     *   low_water_mark, backpressure ("close" or "drop"), max_memory,
+     *   subprotocols, allowed_origins, document_root, backlog.
+     *   Unknown keys and bad values throw \ValueError naming the option.
+     * @throws Exception when the address cannot be bound.
+     */
+    public function __construct(string $host = "0.0.0.0", int $port = 8080, array $options = []) {}
+
+    /**
+     * Sets the handler of an event, replacing any previous one.
+     *
+     * @param string $event One of "handshake", "open", "message", "close", "error", "request", "drain".
+     */
+    public function on(string $event, callable $handler): static {}
+
+    /**
+     * Runs the event loop until stop() completes, or SIGINT/SIGTERM (which
+     * stop gracefully; a second signal exits at once).
+     *
+     * @throws \Error when called from inside a handler (re-entrant run).
+     * @throws Exception when the event loop fails.
+     */
+    public function run(): void {}
+
+    /**
+     * Graceful shutdown: stop accepting, send 1001 Going Away to every client,
+     * flush, wait up to shutdown_timeout for the replies, fire every "close"
+     * event, then return from run(). Does nothing when not running.
+     */
+    public function stop(): void {}
+
+    /**
+     * Sends a message to every open connection except $except, encoding the
+     * frame once. Per-connection backpressure limits apply.
+     *
+     * @return int The number of connections the message was queued for.
+     */
+    public function broadcast(string $data, bool $binary = false, ?Connection $except = null): int {}
+
+    /**
+     * Sends a message to every subscriber of $topic except $except, encoding
+     * the frame once and sharing it between all recipients.
+     *
+     * @return int The number of recipients.
+     */
+    public function publish(string $topic, string $data, bool $binary = false, ?Connection $except = null): int {}
+
+    /** @return int The number of connections subscribed to $topic. */
+    public function subscribers(string $topic): int {}
+
+    /** @return array<string, int> Every topic with at least one subscriber => its subscriber count. */
+    public function topics(): array {}
+
+    /** @return list<Connection> The open connections, in the order they opened. */
+    public function connections(): array {}
+
+    /** @return int The number of open connections. */
+    public function count(): int {}
+
+    /** @return int The port actually bound (useful with port 0). */
+    public function getPort(): int {}
+
+    /**
+     * Calls $callback every $ms milliseconds while the server runs.
+     *
+     * @return int A timer id for clearTimer().
+     */
+    public function every(int $ms, callable $callback): int {}
+
+    /**
+     * Calls $callback once, $ms milliseconds from now (while the server runs).
+     *
+     * @return int A timer id for clearTimer().
+     */
+    public function after(int $ms, callable $callback): int {}
+
+    /** Cancels a timer. Unknown or finished ids are ignored. */
+    public function clearTimer(int $id): void {}
+
+    /**
+     * Counters: connections, pending (sockets still in the handshake),
+     * buffered_bytes, memory_bytes, messages_in, messages_out, bytes_in,
+     * bytes_out, accepted, handshakes_rejected, closes (close code => count).
+     *
+     * @return array<string, int|array<int, int>>
+     */
+    public function stats(): array {}
+}
+
+/**
+ * One WebSocket connection. Created by the server only: not constructible,
+ * clonable or serializable.
+ *
+ * @strict-properties
+ * @not-serializable
+ */
+final class Connection
+{
+    /**
+     * send() result: the message is queued and will be written at the end of
+     * this loop iteration.
+     * @var int
+     * @cvalue WS_SEND_SENT
+     */
+    public const SENT = UNKNOWN;
+    /**
+     * send() result: the message is queued behind data the peer has not read
+     * yet; wait for the "drain" event before sending more.
+     * @var int
+     * @cvalue WS_SEND_QUEUED
+     */
+    public const QUEUED = UNKNOWN;
+    /**
+     * send() result: the message was not queued: the connection is closing or
+     * closed, or the send queue is over max_buffered_amount (with the "close"
+     * policy the connection is then closed with 1008).
+     * @var int
+     * @cvalue WS_SEND_DROPPED
+     */
+    public const DROPPED = UNKNOWN;
+
+    /** A number unique within the server. */
+    public readonly int $id;
+    /** "ip:port" of the peer ("[ipv6]:port" for IPv6). */
+    public readonly string $remoteAddress;
+    /** The request path of the handshake, e.g. "/chat". */
+    public readonly string $path;
+    /** The negotiated subprotocol, or null. */
+    public readonly ?string $subprotocol;
+    /** Your own per-connection state (starts as the handshake Request's $data). */
+    public mixed $data = null;
+
+    private function __construct() {}
+
+    /**
+     * Queues a message. Text must be valid UTF-8 (\ValueError otherwise: send
+     * arbitrary bytes with $binary = true).
+     *
+     * @return int Connection::SENT, Connection::QUEUED or Connection::DROPPED.
+     */
+    public function send(string $data, bool $binary = false): int {}
+
+    /**
+     * Sends a ping (payload at most 125 bytes). Pongs are handled by the server.
+     *
+     * @return bool false if the connection is not open.
+     */
+    public function ping(string $payload = ""): bool {}
+
+    /**
+     * Starts the closing handshake. Calling it again, or on a closed
+     * connection, does nothing.
+     *
+     * @param int $code 1000, 1001-1003, 1007-1014 or 3000-4999.
+     * @param string $reason At most 123 bytes of UTF-8.
+     */
+    public function close(int $code = 1000, string $reason = ""): void {}
+
+    /** @return bool true until a close frame was sent or received. */
+    public function isOpen(): bool {}
+
+    /** @return int Bytes queued but not yet written to the socket. */
+    public function bufferedAmount(): int {}
+
+    /**
+     * Subscribes to a topic for Server::publish().
+     *
+     * @param string $topic 1 to 256 bytes.
+     * @return bool true if newly subscribed, false if it already was (or the connection is closed).
+     */
+    public function subscribe(string $topic): bool {}
+
+    /** @return bool true if it was subscribed. */
+    public function unsubscribe(string $topic): bool {}
+
+    /** @return list<string> The topics, in subscription order. */
+    public function topics(): array {}
+}
+
+/**
+ * An HTTP request: the handshake of a WebSocket connection ("handshake" and
+ * "open" events) or a plain HTTP request ("request" event).
+ *
+ * @strict-properties
+ * @not-serializable
+ */
+final class Request
+{
+    /** "GET", ... */
+    public readonly string $method;
+    /** The request target as sent: "/chat?room=1". */
+    public readonly string $uri;
+    /** The path part of the target: "/chat". */
+    public readonly string $path;
+    /** The query string without "?": "room=1" (parse it with parse_str()). */
+    public readonly string $query;
+    /** @var array<string, string> Header names in lower case => value (repeated headers joined with ", "). */
+    public readonly array $headers;
+    /** @var array<string, string> Cookies from the Cookie header, values URL-decoded. */
+    public readonly array $cookies;
+    /** "ip:port" of the peer. */
+    public readonly string $remoteAddress;
+    /** @var list<string> Subprotocols offered by the client, in its order. */
+    public readonly array $subprotocols;
+    /** Anything you want the Connection's $data to start with. */
+    public mixed $data = null;
+
+    private function __construct() {}
+
+    /** Case-insensitive header lookup; null if absent. */
+    public function header(string $name): ?string {}
+
+    /**
+     * Answers the request with a complete HTTP response (during "handshake":
+     * refuses the upgrade). The connection is closed after it is sent.
+     *
+     * @param int $status 200-599.
+     * @param array $headers Extra headers, name => value (string => string).
+     * @throws \Error once the request was answered or its handler has returned.
+     */
+    public function respond(int $status, string $body = "", array $headers = []): void {}
+
+    /**
+     * During "handshake": chooses the subprotocol (one the client offered).
+     *
+     * @throws \ValueError if the client did not offer it.
+     */
+    public function setSubprotocol(string $protocol): void {}
+
+    /** During "handshake": adds a header to the 101 response (e.g. Set-Cookie). */
+    public function setHeader(string $name, string $value): void {}
+}

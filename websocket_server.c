@@ -1,0 +1,846 @@
+/*
+ * websocket_server.c - WebSocket\Server: options, methods, and the glue that
+ * turns core events into PHP handler calls.
+ *
+ * Handler calls go through php_websocket_call(), which keeps the callable
+ * alive for the duration of the call (a handler may replace itself with
+ * on()), and routes exceptions: to the "error" handler when there is one
+ * (closing only the connection concerned), otherwise to ws_server_break()
+ * so that run() returns and rethrows.  No handler is called while an
+ * exception is pending.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "php.h"
+#include "zend_exceptions.h"
+#include "zend_interfaces.h"
+#include "php_websocket_private.h"
+#include "core/ws_utf8.h"
+#include "core/ws_http_util.h"
+
+zend_class_entry *websocket_server_ce;
+static zend_object_handlers websocket_server_handlers;
+
+static const char *const php_websocket_event_names[PHP_WS_EV_COUNT] = {
+	"handshake", "open", "message", "close", "error", "request", "drain"
+};
+
+/* ------------------------------------------------------------ object handlers */
+
+static zend_object *php_websocket_server_create(zend_class_entry *ce)
+{
+	php_websocket_server *srv = zend_object_alloc(sizeof(php_websocket_server), ce);
+	zend_object_std_init(&srv->std, ce);
+	object_properties_init(&srv->std, ce);
+	srv->std.handlers = &websocket_server_handlers;
+	for (int i = 0; i < PHP_WS_EV_COUNT; i++) {
+		ZVAL_UNDEF(&srv->handlers[i].callable);
+	}
+	zend_hash_init(&srv->timers, 8, NULL, ZVAL_PTR_DTOR, 0);
+	return &srv->std;
+}
+
+static void php_websocket_handler_clear(php_websocket_handler *h)
+{
+	if (Z_TYPE(h->callable) != IS_UNDEF) {
+		zval_ptr_dtor(&h->callable);
+		ZVAL_UNDEF(&h->callable);
+	}
+	memset(&h->fcc, 0, sizeof(h->fcc));
+	h->use_fci = false;
+}
+
+static void php_websocket_server_free(zend_object *obj)
+{
+	php_websocket_server *srv = php_websocket_server_from_obj(obj);
+	if (srv->core) {
+		ws_server_timer_clear_all(srv->core, NULL);
+		/* Releases every Connection through on_free; no handler runs. */
+		ws_server_free(srv->core);
+		srv->core = NULL;
+	}
+	if (srv->pending_request) {
+		OBJ_RELEASE(srv->pending_request);
+		srv->pending_request = NULL;
+	}
+	for (int i = 0; i < PHP_WS_EV_COUNT; i++) {
+		php_websocket_handler_clear(&srv->handlers[i]);
+	}
+	zend_hash_destroy(&srv->timers);
+	zend_object_std_dtor(&srv->std);
+}
+
+static HashTable *php_websocket_server_get_gc(zend_object *obj, zval **table, int *n)
+{
+	php_websocket_server *srv = php_websocket_server_from_obj(obj);
+	zend_get_gc_buffer *buf = zend_get_gc_buffer_create();
+	for (int i = 0; i < PHP_WS_EV_COUNT; i++) {
+		if (Z_TYPE(srv->handlers[i].callable) != IS_UNDEF) {
+			zend_get_gc_buffer_add_zval(buf, &srv->handlers[i].callable);
+		}
+	}
+	zval *zv;
+	ZEND_HASH_FOREACH_VAL(&srv->timers, zv) {
+		zend_get_gc_buffer_add_zval(buf, zv);
+	} ZEND_HASH_FOREACH_END();
+	if (srv->pending_request) {
+		zend_get_gc_buffer_add_obj(buf, srv->pending_request);
+	}
+	if (srv->core) {
+		for (ws_conn_t *c = ws_server_first_socket(srv->core); c; c = ws_server_next_socket(c)) {
+			zend_object *co = ws_conn_user(c);
+			if (co) {
+				zend_get_gc_buffer_add_obj(buf, co);
+			}
+		}
+	}
+	zend_get_gc_buffer_use(buf, table, n);
+	return zend_std_get_properties(obj);
+}
+
+void php_websocket_server_register(void)
+{
+	websocket_server_ce->create_object = php_websocket_server_create;
+	memcpy(&websocket_server_handlers, &std_object_handlers, sizeof(zend_object_handlers));
+	websocket_server_handlers.offset = XtOffsetOf(php_websocket_server, std);
+	websocket_server_handlers.free_obj = php_websocket_server_free;
+	websocket_server_handlers.get_gc = php_websocket_server_get_gc;
+	websocket_server_handlers.clone_obj = NULL;
+	websocket_server_handlers.compare = zend_objects_not_comparable;
+}
+
+/* ------------------------------------------------------------ calling PHP */
+
+static void php_websocket_handle_exception(php_websocket_server *srv, ws_conn_t *c);
+
+static void php_websocket_call(php_websocket_server *srv, php_websocket_handler *h,
+	uint32_t argc, zval *argv, ws_conn_t *c)
+{
+	if (Z_TYPE(h->callable) == IS_UNDEF || EG(exception) || srv->quiet) {
+		return;
+	}
+	zval callable, rv;
+	/* The handler may replace itself (on()) or drop the last reference to its object. */
+	ZVAL_COPY(&callable, &h->callable);
+	ZVAL_UNDEF(&rv);
+	if (!h->use_fci) {
+		zend_call_known_function(h->fcc.function_handler, h->fcc.object, h->fcc.called_scope,
+			&rv, argc, argv, NULL);
+	} else {
+		call_user_function(NULL, NULL, &callable, &rv, argc, argv);
+	}
+	zval_ptr_dtor(&rv);
+	zval_ptr_dtor(&callable);
+	if (UNEXPECTED(EG(exception))) {
+		php_websocket_handle_exception(srv, c);
+	}
+}
+
+static void php_websocket_handle_exception(php_websocket_server *srv, ws_conn_t *c)
+{
+	zend_object *ex = EG(exception);
+	if (zend_is_unwind_exit(ex) || zend_is_graceful_exit(ex)) {
+		/* exit(): leave at once, calling nothing else. */
+		srv->quiet = true;
+		ws_server_break(srv->core);
+		return;
+	}
+	php_websocket_handler *eh = &srv->handlers[PHP_WS_EV_ERROR];
+	if (Z_TYPE(eh->callable) == IS_UNDEF || srv->in_error_handler) {
+		/* No error handler (or it threw itself): stop; run() rethrows. */
+		ws_server_break(srv->core);
+		return;
+	}
+	GC_ADDREF(ex);
+	zend_clear_exception();
+	zval args[2];
+	ZVAL_OBJ(&args[0], ex);
+	zend_object *co = c ? ws_conn_user(c) : NULL;
+	if (co) {
+		ZVAL_OBJ(&args[1], co);
+	} else {
+		ZVAL_NULL(&args[1]);
+	}
+	srv->in_error_handler = true;
+	php_websocket_call(srv, eh, 2, args, NULL);
+	srv->in_error_handler = false;
+	OBJ_RELEASE(ex);
+	if (c) {
+		if (ws_conn_is_open(c)) {
+			ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "internal error", 14);
+		} else if (!ws_conn_responded(c)) {
+			ws_conn_respond(c, 500, NULL, 0, "internal server error\n", 22);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ core callbacks */
+
+static void php_websocket_release_pending(php_websocket_server *srv)
+{
+	if (srv->pending_request) {
+		php_websocket_request_finish(srv->pending_request);
+		OBJ_RELEASE(srv->pending_request);
+		srv->pending_request = NULL;
+	}
+}
+
+static bool php_websocket_has(php_websocket_server *srv, php_websocket_event ev)
+{
+	return Z_TYPE(srv->handlers[ev].callable) != IS_UNDEF;
+}
+
+static void php_websocket_on_handshake(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req, const ws_handshake_t *hs)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	php_websocket_release_pending(srv);
+	if (!php_websocket_has(srv, PHP_WS_EV_HANDSHAKE) && !php_websocket_has(srv, PHP_WS_EV_OPEN)) {
+		return;
+	}
+	srv->pending_request = php_websocket_request_create(c, req, hs, PHP_WS_REQ_HANDSHAKE);
+	if (php_websocket_has(srv, PHP_WS_EV_HANDSHAKE)) {
+		zval arg;
+		ZVAL_OBJ(&arg, srv->pending_request);
+		php_websocket_call(srv, &srv->handlers[PHP_WS_EV_HANDSHAKE], 1, &arg, c);
+	}
+	if (srv->pending_request) {
+		php_websocket_request_finish(srv->pending_request);
+	}
+	if (ws_conn_responded(c) || EG(exception)) {
+		php_websocket_release_pending(srv);
+	}
+}
+
+static void php_websocket_on_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	zval data;
+	ZVAL_NULL(&data);
+	if (srv->pending_request) {
+		ZVAL_COPY(&data, OBJ_PROP_NUM(srv->pending_request, PHP_WS_REQ_PROP_DATA));
+	}
+	zend_object *co = php_websocket_conn_create(c, req, &data);
+	zval_ptr_dtor(&data);
+	ws_conn_set_user(c, co);
+	if (php_websocket_has(srv, PHP_WS_EV_OPEN)) {
+		zval args[2];
+		ZVAL_OBJ(&args[0], co);
+		if (srv->pending_request) {
+			ZVAL_OBJ(&args[1], srv->pending_request);
+		} else {
+			ZVAL_NULL(&args[1]);
+		}
+		php_websocket_call(srv, &srv->handlers[PHP_WS_EV_OPEN], 2, args, c);
+	}
+	php_websocket_release_pending(srv);
+}
+
+static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	php_websocket_handler *h = &srv->handlers[PHP_WS_EV_MESSAGE];
+	zend_object *co = ws_conn_user(c);
+	if (Z_TYPE(h->callable) == IS_UNDEF || co == NULL) {
+		return;
+	}
+	zval args[3];
+	ZVAL_OBJ(&args[0], co);
+	ZVAL_STRINGL_FAST(&args[1], data, len);
+	ZVAL_BOOL(&args[2], binary);
+	php_websocket_call(srv, h, 3, args, c);
+	zval_ptr_dtor(&args[1]);
+}
+
+static void php_websocket_on_close(ws_server_t *s, ws_conn_t *c, unsigned code, const char *reason, size_t len)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	zend_object *co = ws_conn_user(c);
+	if (!php_websocket_has(srv, PHP_WS_EV_CLOSE) || co == NULL) {
+		return;
+	}
+	zval args[3];
+	ZVAL_OBJ(&args[0], co);
+	ZVAL_LONG(&args[1], (zend_long)code);
+	ZVAL_STRINGL_FAST(&args[2], reason, len);
+	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_CLOSE], 3, args, NULL);
+	zval_ptr_dtor(&args[2]);
+}
+
+static void php_websocket_on_drain(ws_server_t *s, ws_conn_t *c)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	zend_object *co = ws_conn_user(c);
+	if (!php_websocket_has(srv, PHP_WS_EV_DRAIN) || co == NULL) {
+		return;
+	}
+	zval arg;
+	ZVAL_OBJ(&arg, co);
+	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_DRAIN], 1, &arg, c);
+}
+
+static void php_websocket_on_http(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	if (!php_websocket_has(srv, PHP_WS_EV_REQUEST)) {
+		return;
+	}
+	zval arg;
+	zend_object *ro = php_websocket_request_create(c, req, NULL, PHP_WS_REQ_HTTP);
+	ZVAL_OBJ(&arg, ro);
+	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_REQUEST], 1, &arg, c);
+	php_websocket_request_finish(ro);
+	OBJ_RELEASE(ro);
+}
+
+static void php_websocket_on_timer(ws_server_t *s, uint64_t id, void *data, int last)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	zval *cb = zend_hash_index_find(&srv->timers, (zend_ulong)id);
+	if (cb == NULL) {
+		return;
+	}
+	php_websocket_handler h;
+	ZVAL_COPY(&h.callable, cb);
+	h.use_fci = true;
+	if (last) {
+		zend_hash_index_del(&srv->timers, (zend_ulong)id);
+	}
+	php_websocket_call(srv, &h, 0, NULL, NULL);
+	zval_ptr_dtor(&h.callable);
+}
+
+static void php_websocket_on_free(ws_server_t *s, ws_conn_t *c)
+{
+	zend_object *co = ws_conn_user(c);
+	if (co) {
+		ws_conn_set_user(c, NULL);
+		php_websocket_conn_from_obj(co)->conn = NULL;
+		OBJ_RELEASE(co);
+	}
+}
+
+static void php_websocket_on_warning(ws_server_t *s, const char *msg)
+{
+	php_error_docref(NULL, E_WARNING, "%s", msg);
+}
+
+const ws_server_handler_t php_websocket_core_handler = {
+	php_websocket_on_handshake,
+	php_websocket_on_open,
+	php_websocket_on_message,
+	NULL, /* on_ping: pings and pongs are handled by the core */
+	php_websocket_on_close,
+	php_websocket_on_drain,
+	php_websocket_on_http,
+	php_websocket_on_timer,
+	php_websocket_on_free,
+	php_websocket_on_warning
+};
+
+/* ------------------------------------------------------------ options */
+
+#define OPT_ERR(...) do { zend_argument_value_error(3, __VA_ARGS__); return FAILURE; } while (0)
+
+static zend_result opt_size(zend_string *key, zval *v, zend_long min, zend_long max, size_t *out)
+{
+	if (Z_TYPE_P(v) != IS_LONG) {
+		OPT_ERR("option \"%s\" must be of type int, %s given", ZSTR_VAL(key), zend_zval_type_name(v));
+	}
+	if (Z_LVAL_P(v) < min || Z_LVAL_P(v) > max) {
+		OPT_ERR("option \"%s\" must be between " ZEND_LONG_FMT " and " ZEND_LONG_FMT, ZSTR_VAL(key), min, max);
+	}
+	*out = (size_t)Z_LVAL_P(v);
+	return SUCCESS;
+}
+
+/* Seconds as int or float; stored in ms.  min_ms: 0 allows "off". */
+static zend_result opt_seconds(zend_string *key, zval *v, uint32_t min_ms, uint32_t *out)
+{
+	double d;
+	if (Z_TYPE_P(v) == IS_LONG) {
+		d = (double)Z_LVAL_P(v);
+	} else if (Z_TYPE_P(v) == IS_DOUBLE) {
+		d = Z_DVAL_P(v);
+	} else {
+		OPT_ERR("option \"%s\" must be a number of seconds (int or float), %s given", ZSTR_VAL(key), zend_zval_type_name(v));
+	}
+	if (!(d >= 0) || d > 86400.0 * 365) {
+		OPT_ERR("option \"%s\" must be between 0 and 31536000 seconds", ZSTR_VAL(key));
+	}
+	double ms = d * 1000.0;
+	if (ms < (double)min_ms) {
+		OPT_ERR("option \"%s\" must be at least %.3f seconds", ZSTR_VAL(key), min_ms / 1000.0);
+	}
+	*out = (uint32_t)(ms + 0.5);
+	if (d > 0 && *out == 0) {
+		*out = 1;
+	}
+	return SUCCESS;
+}
+
+/* A list of strings for subprotocols / allowed_origins; tokens only for subprotocols. */
+static zend_result opt_list(zend_string *key, zval *v, bool tokens, ws_server_t *core,
+	int (*set)(ws_server_t *, const char *const *, const size_t *, size_t))
+{
+	if (Z_TYPE_P(v) != IS_ARRAY) {
+		OPT_ERR("option \"%s\" must be a list of strings, %s given", ZSTR_VAL(key), zend_zval_type_name(v));
+	}
+	HashTable *ht = Z_ARRVAL_P(v);
+	uint32_t n = zend_hash_num_elements(ht);
+	const char **names = safe_emalloc(n ? n : 1, sizeof(char *), 0);
+	size_t *lens = safe_emalloc(n ? n : 1, sizeof(size_t), 0);
+	uint32_t i = 0;
+	zval *item;
+	ZEND_HASH_FOREACH_VAL(ht, item) {
+		if (Z_TYPE_P(item) != IS_STRING || Z_STRLEN_P(item) == 0
+			|| (tokens ? !ws_http_is_token(Z_STRVAL_P(item), Z_STRLEN_P(item))
+				: !ws_http_is_field_value(Z_STRVAL_P(item), Z_STRLEN_P(item)))) {
+			efree(names);
+			efree(lens);
+			OPT_ERR("option \"%s\" must contain only non-empty %s", ZSTR_VAL(key),
+				tokens ? "token strings (RFC 7230)" : "strings without control characters");
+		}
+		names[i] = Z_STRVAL_P(item);
+		lens[i] = Z_STRLEN_P(item);
+		i++;
+	} ZEND_HASH_FOREACH_END();
+	int r = set(core, names, lens, n);
+	efree(names);
+	efree(lens);
+	if (r != 0) {
+		zend_throw_exception(websocket_exception_ce, "out of memory", 0);
+		return FAILURE;
+	}
+	return SUCCESS;
+}
+
+static bool key_is(zend_string *key, const char *name)
+{
+	return zend_string_equals_cstr(key, name, strlen(name));
+}
+
+/* First pass: scalar options into cfg (before the core exists). */
+static zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg)
+{
+	zend_string *key;
+	zend_ulong idx;
+	zval *v;
+	size_t sz;
+	ZEND_HASH_FOREACH_KEY_VAL(opts, idx, key, v) {
+		ZVAL_DEREF(v);
+		if (key == NULL) {
+			zend_argument_value_error(3, "must be an array with string keys, found index " ZEND_ULONG_FMT, idx);
+			return FAILURE;
+		}
+		if (key_is(key, "max_message_size")) {
+			if (opt_size(key, v, 1, ZEND_LONG_MAX, &sz) == FAILURE) return FAILURE;
+			cfg->max_message_size = sz;
+		} else if (key_is(key, "max_frame_size")) {
+			if (opt_size(key, v, 0, ZEND_LONG_MAX, &sz) == FAILURE) return FAILURE;
+			cfg->max_frame_size = sz;
+		} else if (key_is(key, "max_header_size")) {
+			if (opt_size(key, v, 256, 1024 * 1024, &sz) == FAILURE) return FAILURE;
+			cfg->max_header_size = sz;
+		} else if (key_is(key, "handshake_timeout")) {
+			if (opt_seconds(key, v, 1, &cfg->handshake_timeout_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "idle_timeout")) {
+			if (opt_seconds(key, v, 0, &cfg->idle_timeout_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "ping_interval")) {
+			if (opt_seconds(key, v, 0, &cfg->ping_interval_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "pong_timeout")) {
+			if (opt_seconds(key, v, 1, &cfg->pong_timeout_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "close_timeout")) {
+			if (opt_seconds(key, v, 1, &cfg->close_timeout_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "shutdown_timeout")) {
+			if (opt_seconds(key, v, 0, &cfg->shutdown_timeout_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "max_connections")) {
+			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->max_connections) == FAILURE) return FAILURE;
+		} else if (key_is(key, "max_connections_per_ip")) {
+			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->max_connections_per_ip) == FAILURE) return FAILURE;
+		} else if (key_is(key, "max_buffered_amount")) {
+			if (opt_size(key, v, 1024, ZEND_LONG_MAX, &cfg->max_buffered_amount) == FAILURE) return FAILURE;
+		} else if (key_is(key, "low_water_mark")) {
+			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->low_water_mark) == FAILURE) return FAILURE;
+		} else if (key_is(key, "max_memory")) {
+			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->max_memory) == FAILURE) return FAILURE;
+		} else if (key_is(key, "backlog")) {
+			if (opt_size(key, v, 1, 65535, &sz) == FAILURE) return FAILURE;
+			cfg->backlog = (int)sz;
+		} else if (key_is(key, "backpressure")) {
+			if (Z_TYPE_P(v) == IS_STRING && zend_string_equals_literal(Z_STR_P(v), "close")) {
+				cfg->backpressure = WS_BACKPRESSURE_CLOSE;
+			} else if (Z_TYPE_P(v) == IS_STRING && zend_string_equals_literal(Z_STR_P(v), "drop")) {
+				cfg->backpressure = WS_BACKPRESSURE_DROP;
+			} else {
+				OPT_ERR("option \"backpressure\" must be \"close\" or \"drop\"");
+			}
+		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins")) {
+			/* lists: second pass */
+		} else if (key_is(key, "document_root")) {
+			if (Z_TYPE_P(v) != IS_STRING && Z_TYPE_P(v) != IS_NULL) {
+				OPT_ERR("option \"document_root\" must be a directory path or null, %s given", zend_zval_type_name(v));
+			}
+			if (Z_TYPE_P(v) == IS_STRING) {
+				zend_stat_t st;
+				if (Z_STRLEN_P(v) == 0 || memchr(Z_STRVAL_P(v), 0, Z_STRLEN_P(v))
+					|| VCWD_STAT(Z_STRVAL_P(v), &st) != 0 || !S_ISDIR(st.st_mode)) {
+					OPT_ERR("option \"document_root\" must be an existing directory, \"%s\" is not", Z_STRVAL_P(v));
+				}
+			}
+		} else {
+			zend_argument_value_error(3, "contains unknown option \"%s\"", ZSTR_VAL(key));
+			return FAILURE;
+		}
+	} ZEND_HASH_FOREACH_END();
+	if (cfg->low_water_mark > cfg->max_buffered_amount) {
+		zend_argument_value_error(3, "option \"low_water_mark\" must not exceed \"max_buffered_amount\"");
+		return FAILURE;
+	}
+	if (cfg->max_frame_size > cfg->max_message_size) {
+		zend_argument_value_error(3, "option \"max_frame_size\" must not exceed \"max_message_size\"");
+		return FAILURE;
+	}
+	return SUCCESS;
+}
+
+/* ------------------------------------------------------------ methods */
+
+#define PHP_WS_SERVER_FETCH(srv) \
+	php_websocket_server *srv = Z_WEBSOCKET_SERVER_P(ZEND_THIS); \
+	if (UNEXPECTED(srv->core == NULL)) { \
+		zend_throw_error(NULL, "WebSocket\\Server object is not initialized"); \
+		RETURN_THROWS(); \
+	}
+
+ZEND_METHOD(WebSocket_Server, __construct)
+{
+	zend_string *host = NULL;
+	zend_long port = 8080;
+	HashTable *opts = NULL;
+	php_websocket_server *srv = Z_WEBSOCKET_SERVER_P(ZEND_THIS);
+
+	ZEND_PARSE_PARAMETERS_START(0, 3)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR(host)
+		Z_PARAM_LONG(port)
+		Z_PARAM_ARRAY_HT(opts)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (srv->core) {
+		zend_throw_error(NULL, "WebSocket\\Server::__construct() cannot be called twice");
+		RETURN_THROWS();
+	}
+	if (port < 0 || port > 65535) {
+		zend_argument_value_error(2, "must be between 0 and 65535");
+		RETURN_THROWS();
+	}
+	if (host && (ZSTR_LEN(host) == 0 || memchr(ZSTR_VAL(host), 0, ZSTR_LEN(host)))) {
+		zend_argument_value_error(1, "must be a non-empty address without NUL bytes");
+		RETURN_THROWS();
+	}
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	if (opts && php_websocket_parse_config(opts, &cfg) == FAILURE) {
+		RETURN_THROWS();
+	}
+	ws_server_t *core = ws_server_new(&cfg, &php_websocket_core_handler, srv);
+	if (core == NULL) {
+		zend_throw_exception_ex(websocket_exception_ce, errno, "cannot create the event loop: %s", strerror(errno));
+		RETURN_THROWS();
+	}
+	if (opts) {
+		zval *v;
+		zend_string *k;
+		if ((v = zend_hash_str_find_deref(opts, "subprotocols", sizeof("subprotocols") - 1))) {
+			k = zend_string_init("subprotocols", sizeof("subprotocols") - 1, 0);
+			zend_result r = opt_list(k, v, true, core, ws_server_set_subprotocols);
+			zend_string_release(k);
+			if (r == FAILURE) {
+				ws_server_free(core);
+				RETURN_THROWS();
+			}
+		}
+		if ((v = zend_hash_str_find_deref(opts, "allowed_origins", sizeof("allowed_origins") - 1))) {
+			k = zend_string_init("allowed_origins", sizeof("allowed_origins") - 1, 0);
+			zend_result r = opt_list(k, v, false, core, ws_server_set_allowed_origins);
+			zend_string_release(k);
+			if (r == FAILURE) {
+				ws_server_free(core);
+				RETURN_THROWS();
+			}
+		}
+		if ((v = zend_hash_str_find_deref(opts, "document_root", sizeof("document_root") - 1)) && Z_TYPE_P(v) == IS_STRING) {
+			ws_server_set_document_root(core, Z_STRVAL_P(v));
+		}
+	}
+	char err[256];
+	if (ws_server_listen(core, host ? ZSTR_VAL(host) : "0.0.0.0", (int)port, err, sizeof(err)) != 0) {
+		int e = errno;
+		ws_server_free(core);
+		zend_throw_exception(websocket_exception_ce, err, e);
+		RETURN_THROWS();
+	}
+	srv->core = core;
+}
+
+ZEND_METHOD(WebSocket_Server, on)
+{
+	zend_string *event;
+	zend_fcall_info fci;
+	zend_fcall_info_cache fcc;
+	ZEND_PARSE_PARAMETERS_START(2, 2)
+		Z_PARAM_STR(event)
+		Z_PARAM_FUNC(fci, fcc)
+	ZEND_PARSE_PARAMETERS_END();
+	php_websocket_server *srv = Z_WEBSOCKET_SERVER_P(ZEND_THIS);
+
+	int ev = -1;
+	for (int i = 0; i < PHP_WS_EV_COUNT; i++) {
+		if (zend_string_equals_cstr(event, php_websocket_event_names[i], strlen(php_websocket_event_names[i]))) {
+			ev = i;
+			break;
+		}
+	}
+	if (ev < 0) {
+		zend_argument_value_error(1, "must be one of \"handshake\", \"open\", \"message\", \"close\", \"error\", \"request\" or \"drain\"");
+		RETURN_THROWS();
+	}
+	php_websocket_handler *h = &srv->handlers[ev];
+	php_websocket_handler_clear(h);
+	ZVAL_COPY(&h->callable, &fci.function_name);
+	h->fcc = fcc;
+	if (fcc.function_handler && (fcc.function_handler->common.fn_flags & ZEND_ACC_CALL_VIA_TRAMPOLINE)) {
+		/* A __call trampoline is freed after one call on 8.2: resolve it anew each time. */
+		zend_release_fcall_info_cache(&fcc);
+		memset(&h->fcc, 0, sizeof(h->fcc));
+		h->use_fci = true;
+	}
+	RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS));
+}
+
+ZEND_METHOD(WebSocket_Server, run)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	if (WEBSOCKET_G(running)) {
+		zend_throw_error(NULL, "WebSocket\\Server::run() must not be called recursively (a server is already running)");
+		RETURN_THROWS();
+	}
+	WEBSOCKET_G(running) = true;
+	srv->quiet = false;
+	GC_ADDREF(&srv->std);
+	int rc = ws_server_run(srv->core);
+	int err = errno;
+	if (EG(exception)) {
+		/* A handler threw with no "error" handler (or exit()): close everything, then rethrow. */
+		zend_exception_save();
+		ws_server_close_all(srv->core, WS_CLOSE_INTERNAL_ERROR, "internal error");
+		zend_exception_restore();
+	} else if (rc != 0) {
+		zend_throw_exception_ex(websocket_exception_ce, err, "event loop failed: %s", strerror(err));
+	}
+	php_websocket_release_pending(srv);
+	WEBSOCKET_G(running) = false;
+	OBJ_RELEASE(&srv->std);
+}
+
+ZEND_METHOD(WebSocket_Server, stop)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	ws_server_stop(srv->core);
+}
+
+/* Validates text and fetches the except connection shared by broadcast/publish. */
+static bool php_websocket_check_text(uint32_t arg, zend_string *data, bool binary)
+{
+	if (!binary && !ws_utf8_valid((const uint8_t *)ZSTR_VAL(data), ZSTR_LEN(data))) {
+		zend_argument_value_error(arg, "must be valid UTF-8 when sent as text (pass $binary = true for arbitrary bytes)");
+		return false;
+	}
+	return true;
+}
+
+ZEND_METHOD(WebSocket_Server, broadcast)
+{
+	zend_string *data;
+	bool binary = false;
+	zval *except = NULL;
+	ZEND_PARSE_PARAMETERS_START(1, 3)
+		Z_PARAM_STR(data)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_BOOL(binary)
+		Z_PARAM_OBJECT_OF_CLASS_OR_NULL(except, websocket_connection_ce)
+	ZEND_PARSE_PARAMETERS_END();
+	PHP_WS_SERVER_FETCH(srv);
+	if (!php_websocket_check_text(1, data, binary)) {
+		RETURN_THROWS();
+	}
+	RETURN_LONG((zend_long)ws_server_broadcast(srv->core, ZSTR_VAL(data), ZSTR_LEN(data), binary,
+		php_websocket_conn_core(except)));
+}
+
+static bool php_websocket_check_topic(uint32_t arg, zend_string *topic)
+{
+	if (ZSTR_LEN(topic) == 0 || ZSTR_LEN(topic) > WS_TOPIC_MAX) {
+		zend_argument_value_error(arg, "must be between 1 and %d bytes long", WS_TOPIC_MAX);
+		return false;
+	}
+	return true;
+}
+
+ZEND_METHOD(WebSocket_Server, publish)
+{
+	zend_string *topic, *data;
+	bool binary = false;
+	zval *except = NULL;
+	ZEND_PARSE_PARAMETERS_START(2, 4)
+		Z_PARAM_STR(topic)
+		Z_PARAM_STR(data)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_BOOL(binary)
+		Z_PARAM_OBJECT_OF_CLASS_OR_NULL(except, websocket_connection_ce)
+	ZEND_PARSE_PARAMETERS_END();
+	PHP_WS_SERVER_FETCH(srv);
+	if (!php_websocket_check_topic(1, topic) || !php_websocket_check_text(2, data, binary)) {
+		RETURN_THROWS();
+	}
+	RETURN_LONG((zend_long)ws_server_publish(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic),
+		ZSTR_VAL(data), ZSTR_LEN(data), binary, php_websocket_conn_core(except)));
+}
+
+ZEND_METHOD(WebSocket_Server, subscribers)
+{
+	zend_string *topic;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(topic)
+	ZEND_PARSE_PARAMETERS_END();
+	PHP_WS_SERVER_FETCH(srv);
+	if (!php_websocket_check_topic(1, topic)) {
+		RETURN_THROWS();
+	}
+	RETURN_LONG((zend_long)ws_server_subscribers(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic)));
+}
+
+static void php_websocket_topic_cb(void *arg, const char *name, size_t len, size_t subscribers)
+{
+	add_assoc_long_ex((zval *)arg, name, len, (zend_long)subscribers);
+}
+
+ZEND_METHOD(WebSocket_Server, topics)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	array_init(return_value);
+	ws_server_each_topic(srv->core, php_websocket_topic_cb, return_value);
+}
+
+ZEND_METHOD(WebSocket_Server, connections)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	array_init_size(return_value, (uint32_t)ws_server_count(srv->core));
+	for (ws_conn_t *c = ws_server_first(srv->core); c; c = ws_server_next(c)) {
+		zend_object *co = ws_conn_user(c);
+		if (co) {
+			zval zv;
+			ZVAL_OBJ_COPY(&zv, co);
+			add_next_index_zval(return_value, &zv);
+		}
+	}
+}
+
+ZEND_METHOD(WebSocket_Server, count)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	RETURN_LONG((zend_long)ws_server_count(srv->core));
+}
+
+ZEND_METHOD(WebSocket_Server, getPort)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	RETURN_LONG(ws_server_port(srv->core, 0));
+}
+
+static void php_websocket_add_timer(INTERNAL_FUNCTION_PARAMETERS, bool repeat)
+{
+	zend_long ms;
+	zend_fcall_info fci;
+	zend_fcall_info_cache fcc;
+	ZEND_PARSE_PARAMETERS_START(2, 2)
+		Z_PARAM_LONG(ms)
+		Z_PARAM_FUNC(fci, fcc)
+	ZEND_PARSE_PARAMETERS_END();
+	PHP_WS_SERVER_FETCH(srv);
+	if (ms < (repeat ? 1 : 0) || ms > 86400000LL * 365) {
+		zend_argument_value_error(1, "must be between %d and 31536000000", repeat ? 1 : 0);
+		RETURN_THROWS();
+	}
+	uint64_t id = ws_server_timer_add(srv->core, (uint64_t)ms, repeat, NULL);
+	if (id == 0) {
+		zend_throw_exception(websocket_exception_ce, "cannot create timer: out of memory", 0);
+		RETURN_THROWS();
+	}
+	zval cb;
+	ZVAL_COPY(&cb, &fci.function_name);
+	zend_hash_index_update(&srv->timers, (zend_ulong)id, &cb);
+	RETURN_LONG((zend_long)id);
+}
+
+ZEND_METHOD(WebSocket_Server, every)
+{
+	php_websocket_add_timer(INTERNAL_FUNCTION_PARAM_PASSTHRU, true);
+}
+
+ZEND_METHOD(WebSocket_Server, after)
+{
+	php_websocket_add_timer(INTERNAL_FUNCTION_PARAM_PASSTHRU, false);
+}
+
+ZEND_METHOD(WebSocket_Server, clearTimer)
+{
+	zend_long id;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_LONG(id)
+	ZEND_PARSE_PARAMETERS_END();
+	PHP_WS_SERVER_FETCH(srv);
+	if (id <= 0) {
+		return;
+	}
+	ws_server_timer_clear(srv->core, (uint64_t)id);
+	zend_hash_index_del(&srv->timers, (zend_ulong)id);
+}
+
+ZEND_METHOD(WebSocket_Server, stats)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	ws_server_stats_t st;
+	ws_server_get_stats(srv->core, &st);
+	array_init(return_value);
+	add_assoc_long(return_value, "connections", (zend_long)st.connections);
+	add_assoc_long(return_value, "pending", (zend_long)st.pending);
+	add_assoc_long(return_value, "buffered_bytes", (zend_long)st.buffered_bytes);
+	add_assoc_long(return_value, "memory_bytes", (zend_long)st.memory_bytes);
+	add_assoc_long(return_value, "messages_in", (zend_long)st.messages_in);
+	add_assoc_long(return_value, "messages_out", (zend_long)st.messages_out);
+	add_assoc_long(return_value, "bytes_in", (zend_long)st.bytes_in);
+	add_assoc_long(return_value, "bytes_out", (zend_long)st.bytes_out);
+	add_assoc_long(return_value, "accepted", (zend_long)st.accepted);
+	add_assoc_long(return_value, "handshakes_rejected", (zend_long)st.handshakes_rejected);
+	zval closes;
+	array_init(&closes);
+	for (int i = 0; i < 16; i++) {
+		if (st.closes_by_code[i]) {
+			add_index_long(&closes, 1000 + i, (zend_long)st.closes_by_code[i]);
+		}
+	}
+	if (st.closes_other) {
+		add_index_long(&closes, 0, (zend_long)st.closes_other);
+	}
+	add_assoc_zval(return_value, "closes", &closes);
+}
