@@ -248,8 +248,12 @@ static int check_length(ws_frame_parser_t *p)
 		int cont = p->opcode == WS_OPCODE_CONTINUATION;
 		int compressed = cont ? p->msg_compressed : (p->rsv & 0x4) != 0;
 		uint64_t so_far = cont ? p->msg_size : 0;
-		/* so_far never exceeds the limit, so the subtraction cannot wrap. */
-		if (!compressed && len > p->config.max_message_size - so_far) {
+		/*
+		 * Written so that nothing can wrap; so_far is above the limit only
+		 * if configure() lowered it in the middle of a message.
+		 */
+		if (!compressed && (so_far > p->config.max_message_size
+				|| len > p->config.max_message_size - so_far)) {
 			return WS_ERR_MESSAGE_TOO_BIG;
 		}
 	}
@@ -298,8 +302,8 @@ static int header_complete(ws_frame_parser_t *p)
 	if (is_control(p->opcode)) {
 		return 0;
 	}
-	p->msg_size += p->payload_len;
 	if (p->opcode == WS_OPCODE_CONTINUATION) {
+		p->msg_size += p->payload_len;
 		return 0;
 	}
 	p->msg_opcode = p->opcode;

@@ -1615,11 +1615,14 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	if (s->h->on_open) {
 		s->h->on_open(s, c, req);
 	}
-	/* Frames the client sent right behind its request. */
+	/*
+	 * Frames the client sent right behind its request: parse them in place in
+	 * the head buffer, which lives until the caller frees it after we return
+	 * (conn_feed copies whatever must outlive that).
+	 */
 	size_t extra = c->head_len - head_len;
 	if (extra && (c->state == ST_OPEN || c->state == ST_CLOSING) && !s->breaking) {
-		memcpy(s->rbuf, c->head + head_len, extra);
-		conn_feed(c, s->rbuf, extra);
+		conn_feed(c, (uint8_t *)c->head + head_len, extra);
 	}
 }
 

@@ -228,14 +228,17 @@ int ws_static_serve(const char *root, const ws_http_request_t *req, char **out, 
 	char hdr[256];
 	const char *ctype = ws_static_content_type(resolved, strlen(resolved));
 	int hl = snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n", ctype);
-	size_t need = ws_http_response(NULL, 0, 200, hdr, (size_t)hl, NULL, size, 1, 1);
+	/*
+	 * Headers only (head_only), but with the file's Content-Length: the body
+	 * pointer is a non-NULL placeholder that is never read in head-only mode.
+	 */
+	size_t need = ws_http_response(NULL, 0, 200, hdr, (size_t)hl, "", size, 1, 1);
 	char *buf = ws_malloc(need + (head_only ? 0 : size));
 	if (buf == NULL) {
 		close(fd);
 		return 500;
 	}
-	/* Headers first (head_only form carries the real Content-Length), then the body. */
-	size_t w = ws_http_response(buf, need, 200, hdr, (size_t)hl, NULL, size, 1, 1);
+	size_t w = ws_http_response(buf, need, 200, hdr, (size_t)hl, "", size, 1, 1);
 	if (!head_only) {
 		size_t got = 0;
 		while (got < size) {

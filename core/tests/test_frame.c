@@ -1020,6 +1020,22 @@ static void test_configure(void)
 	CHECK_EQ_INT(ws_frame_parser_feed(&r->p, in, n), WS_ERR_FRAME_TOO_BIG);
 	CHECK_EQ_INT(ws_frame_parser_error_offset(&r->p), 6);
 	rec_free(r);
+
+	/* A message limit lowered below what an open message already holds. */
+	rec_init(r, &client);
+	n = unhex("01 04 41424344", in);
+	r->feed_lo = in;
+	r->feed_hi = in + n;
+	CHECK_EQ_INT(ws_frame_parser_feed(&r->p, in, n), (ssize_t)n);
+	memset(&fc, 0, sizeof(fc));
+	fc.max_message_size = 2;
+	ws_frame_parser_configure(&r->p, &fc);
+	n = unhex("80 00", in);
+	r->feed_lo = in;
+	r->feed_hi = in + n;
+	CHECK_EQ_INT(ws_frame_parser_feed(&r->p, in, n), WS_ERR_MESSAGE_TOO_BIG);
+	CHECK_EQ_INT(ws_frame_parser_error_offset(&r->p), 7);
+	rec_free(r);
 	free(r);
 }
 
