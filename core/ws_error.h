@@ -51,10 +51,10 @@ typedef enum ws_err {
 	/* HTTP / handshake layer: each answers with the status in ws_error_http_status(). */
 	WS_ERR_HTTP_MALFORMED = -30,       /* unparsable request line or header: 400 */
 	WS_ERR_HTTP_HEADERS_TOO_LARGE = -31, /* head exceeds the limit: 431 */
-	WS_ERR_HTTP_VERSION = -32,         /* not HTTP/1.1 (HTTP/1.0 or other): 400 (505 for major != 1) */
+	WS_ERR_HTTP_VERSION = -32,         /* not HTTP/1.1 (HTTP/1.0 or other): 400 */
 	WS_ERR_HTTP_METHOD = -33,          /* upgrade request with a method other than GET: 405 */
 	WS_ERR_HTTP_NO_HOST = -34,         /* missing Host: 400 */
-	WS_ERR_HTTP_NOT_UPGRADE = -35,     /* Upgrade/Connection headers missing or wrong: 400 (426 when Upgrade names another protocol) */
+	WS_ERR_HTTP_NOT_UPGRADE = -35,     /* Upgrade/Connection headers missing or wrong: 400 */
 	WS_ERR_WS_VERSION = -36,           /* Sec-WebSocket-Version missing or not 13: 426 */
 	WS_ERR_WS_KEY = -37,               /* Sec-WebSocket-Key missing or not base64 of 16 bytes: 400 */
 	WS_ERR_HTTP_TOO_MANY_HEADERS = -38, /* more header lines than the parser holds: 431 */

@@ -875,6 +875,8 @@ size_t ws_http_response(char *out, size_t cap, int status,
 		put_uint(&w, (uint64_t)body_len);
 		put_str(&w, "\r\n");
 		if (status == 426) {
+			/* RFC 7231 6.5.15: a 426 names the protocol to upgrade to. */
+			put_str(&w, "Upgrade: websocket\r\n");
 			put_str(&w, "Sec-WebSocket-Version: 13\r\n");
 		}
 		if (close) {

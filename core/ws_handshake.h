@@ -146,7 +146,7 @@ size_t ws_handshake_response(char *out, size_t cap, const char accept[WS_ACCEPT_
  * Content-Type of text/plain; charset=utf-8 unless extra_headers has a
  * Content-Type, then the body.  For status 426 it adds
  * "Sec-WebSocket-Version: 13".  Returns the length, or the length needed if
- * greater than cap.  head_only: write the headers (with the body's
+ * greater than cap.  For 426 it also adds "Upgrade: websocket".  head_only: write the headers (with the body's
  * Content-Length) but not the body, for HEAD requests.
  */
 size_t ws_http_response(char *out, size_t cap, int status,

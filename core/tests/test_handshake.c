@@ -793,7 +793,7 @@ static void test_http_response(void)
 			"Connection: close\r\n\r\nbad request\n" },
 		{ 426, NULL, "", 1, 0,
 			"HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 0\r\n"
-			"Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n" },
+			"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n" },
 		{ 405, "Allow: GET\r\n", "no", 0, 0,
 			"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			"Content-Length: 2\r\n\r\nno" },

@@ -1,0 +1,506 @@
+<?php
+/*
+ * Chat room: the showcase of ext-websocket.
+ *
+ *   php -d extension=websocket examples/chat/server.php [--host 127.0.0.1] [--port 8080]
+ *       [--moderator-token TOKEN]            (or the CHAT_MODERATOR_TOKEN environment variable)
+ *
+ * Then open the printed URL in a few browser tabs. One port serves both the
+ * page (public/, through the document_root option) and the WebSocket
+ * endpoint (/chat). The JSON protocol is documented in PROTOCOL.md.
+ *
+ * What it shows:
+ *  - per-connection state in $connection->data;
+ *  - rooms as pub/sub topics: a room is the topic "room:<name>", switching
+ *    rooms is unsubscribe() + subscribe(), and $server->publish() fans a
+ *    message out to the room in C, encoding the frame once;
+ *  - timers (after) to coalesce updates, the "handshake" event to pick the
+ *    endpoint, the "request" event for a small JSON endpoint;
+ *  - defending the room: size limits, rate limits, strict input validation,
+ *    and close codes that tell the client why it was disconnected.
+ */
+declare(strict_types=1);
+
+use WebSocket\Connection;
+use WebSocket\Request;
+use WebSocket\Server;
+
+const MAX_INPUT = 2048;            // bytes of one client message; larger ones get an error reply
+const HISTORY = 50;                // messages of a room replayed to newcomers
+const DEFAULT_ROOMS = ['lobby', 'random'];
+const MAX_ROOMS = 100;             // rooms with people in them (the default rooms always exist)
+const RATE_WINDOW = 5.0;           // seconds
+const RATE_WARN = 10;              // more messages than this in the window: dropped, with a warning
+const RATE_CLOSE = 20;             // more than this: disconnected with 1008
+// Nicknames that could pass for the system. Compared after lower-casing and
+// dropping "_", "-" and ".", so "Sys.tem" and "ad_min" are refused too.
+const RESERVED = ['system', 'server', 'admin', 'administrator', 'moderator', 'mod', 'root', 'chat', 'everyone', 'you'];
+
+/** A handler rejects a client message by throwing this; the client gets {"type":"error"}. */
+final class ChatError extends Exception
+{
+    public function __construct(public readonly string $reason, string $message)
+    {
+        parent::__construct($message);
+    }
+}
+
+/** What we keep per connection, in $connection->data. */
+final class Member
+{
+    public string $nick = '';      // '' until the "join" succeeded
+    public string $room = '';
+    public string $session = '';   // lets the same browser tab take its nickname back after a reconnect
+    public bool $moderator = false;
+    public ?string $kickedBy = null;
+    public string $kickReason = '';
+    /** @var list<float> arrival times of the recent messages, for the rate limit */
+    public array $recent = [];
+    public bool $warned = false;
+}
+
+final class Chat
+{
+    /** @var array<string, Connection> nickname key (see key()) => connection */
+    private array $members = [];
+    /** @var array<string, list<array>> room => its last HISTORY messages, least recently active room first */
+    private array $history = [];
+    private bool $roomsDirty = false;
+
+    public function __construct(private readonly Server $server, private readonly string $moderatorToken)
+    {
+    }
+
+    public function onOpen(Connection $conn): void
+    {
+        $conn->data = new Member();
+        // The join screen offers the rooms that exist, so send them right away.
+        $this->send($conn, ['type' => 'rooms', 'rooms' => $this->rooms()]);
+    }
+
+    public function onMessage(Connection $conn, string $data, bool $binary): void
+    {
+        if (!$this->withinRateLimit($conn)) {
+            return;
+        }
+        $type = null;
+        try {
+            if ($binary) {
+                throw new ChatError('bad_message', 'Binary messages are not supported: send JSON text.');
+            }
+            if (strlen($data) > MAX_INPUT) {
+                throw new ChatError('too_long', 'Messages are limited to ' . MAX_INPUT . ' bytes.');
+            }
+            try {
+                $msg = json_decode($data, true, 4, JSON_THROW_ON_ERROR);
+            } catch (JsonException) {
+                throw new ChatError('bad_json', 'That was not valid JSON.');
+            }
+            if (!is_array($msg) || array_is_list($msg) || !is_string($msg['type'] ?? null)) {
+                throw new ChatError('bad_message', 'Expected a JSON object with a string "type".');
+            }
+            $type = $msg['type'];
+            if ($conn->data->nick === '' && $type !== 'join') {
+                throw new ChatError('not_joined', 'Join with a nickname first.');
+            }
+            match ($type) {
+                'join' => $this->join($conn, $msg),
+                'say' => $this->say($conn, $msg),
+                'room' => $this->enter($conn, self::roomName(self::field($msg, 'room'))),
+                'msg' => $this->privateMessage($conn, $msg),
+                'mod' => $this->becomeModerator($conn, $msg),
+                'kick' => $this->kick($conn, $msg),
+                default => throw new ChatError('unknown_type', 'Unknown message type.'),
+            };
+        } catch (ChatError $e) {
+            // A bad message costs its sender an error reply, nothing more.
+            $this->send($conn, ['type' => 'error', 'code' => $e->reason, 'message' => $e->getMessage(), 'request' => $type]);
+        }
+    }
+
+    public function onClose(Connection $conn, int $code, string $reason): void
+    {
+        $me = $conn->data;
+        if (!$me instanceof Member || $me->nick === '') {
+            return; // never joined, or its nickname went to a newer connection
+        }
+        unset($this->members[self::key($me->nick)]);
+        $this->publishLeave($conn, match (true) {
+            $me->kickedBy !== null => ['reason' => 'kicked', 'by' => $me->kickedBy, 'text' => $me->kickReason],
+            $code === 1000 || $code === 1001 => ['reason' => 'left'],
+            default => ['reason' => 'lost'],
+        });
+        echo "{$me->nick} left #{$me->room} ($code)\n";
+    }
+
+    /** {"type":"join","nick":"alice","room":"lobby","session":"..."} */
+    private function join(Connection $conn, array $msg): void
+    {
+        $me = $conn->data;
+        if ($me->nick !== '') {
+            throw new ChatError('already_joined', 'You have already joined.');
+        }
+        $nick = self::nickname(self::field($msg, 'nick'));
+        $room = self::roomName(self::field($msg, 'room', 'lobby'));
+        $this->checkRoomLimit($room);
+        $holder = $this->members[self::key($nick)] ?? null;
+        if ($holder !== null) {
+            // Taken, unless the holder is this very browser tab coming back
+            // after a network drop before the server noticed the old socket died.
+            $session = $msg['session'] ?? null;
+            if (!is_string($session) || !hash_equals($holder->data->session, $session)) {
+                throw new ChatError('nick_taken', "The nickname \"$nick\" is taken.");
+            }
+            $holder->unsubscribe("room:{$holder->data->room}");
+            $holder->data->nick = ''; // its close event must not announce a leave
+            $holder->close(4001, 'Replaced by a newer connection');
+            unset($this->members[self::key($nick)]);
+            $this->publish($holder->data->room, ['type' => 'leave', 'nick' => $nick, 'reason' => 'lost']);
+        }
+        $me->nick = $nick;
+        $me->session = bin2hex(random_bytes(16));
+        $this->members[self::key($nick)] = $conn;
+        $this->send($conn, ['type' => 'welcome', 'nick' => $nick, 'session' => $me->session]);
+        $this->enter($conn, $room);
+    }
+
+    /** Joins $room (creating it), leaving the current one: {"type":"room","room":"games"} */
+    private function enter(Connection $conn, string $room): void
+    {
+        $me = $conn->data;
+        if ($room === $me->room) {
+            throw new ChatError('same_room', "You are already in #$room.");
+        }
+        $this->checkRoomLimit($room);
+        if ($me->room !== '') {
+            $conn->unsubscribe("room:{$me->room}");
+            $this->publishLeave($conn, ['reason' => 'left']);
+        }
+        $me->room = $room;
+        $conn->subscribe("room:$room");
+        $this->send($conn, [
+            'type' => 'room',
+            'room' => $room,
+            'users' => $this->usersIn($room),
+            'history' => $this->history[$room] ?? [],
+        ]);
+        $this->publish($room, ['type' => 'join', 'nick' => $me->nick], except: $conn);
+        $this->roomsChanged();
+        echo "{$me->nick} joined #$room\n";
+    }
+
+    /** {"type":"say","text":"hello"} */
+    private function say(Connection $conn, array $msg): void
+    {
+        $me = $conn->data;
+        $text = self::text(self::field($msg, 'text'));
+        $message = ['type' => 'message', 'room' => $me->room, 'from' => $me->nick, 'text' => $text, 'ts' => self::now()];
+        // Most recently active room last: the eviction in remember() drops the coldest.
+        $lines = $this->history[$me->room] ?? [];
+        unset($this->history[$me->room]);
+        $lines[] = $message;
+        $this->history[$me->room] = array_slice($lines, -HISTORY);
+        $this->forgetIdleRooms();
+        // Sent to the sender as well: seeing it come back confirms delivery.
+        $this->publish($me->room, $message);
+    }
+
+    /** {"type":"msg","to":"bob","text":"psst"} */
+    private function privateMessage(Connection $conn, array $msg): void
+    {
+        $to = $this->member(self::field($msg, 'to'));
+        if ($to === $conn) {
+            throw new ChatError('bad_target', 'You cannot send a private message to yourself.');
+        }
+        $message = [
+            'type' => 'private',
+            'from' => $conn->data->nick,
+            'to' => $to->data->nick,
+            'text' => self::text(self::field($msg, 'text')),
+            'ts' => self::now(),
+        ];
+        $this->send($to, $message);
+        $this->send($conn, $message);
+    }
+
+    /** {"type":"mod","token":"..."} */
+    private function becomeModerator(Connection $conn, array $msg): void
+    {
+        // hash_equals() takes the same time wherever the strings differ.
+        if (!hash_equals($this->moderatorToken, self::field($msg, 'token'))) {
+            throw new ChatError('bad_token', 'Wrong moderator token.');
+        }
+        $conn->data->moderator = true;
+        $this->send($conn, ['type' => 'moderator']);
+        echo "{$conn->data->nick} is now a moderator\n";
+    }
+
+    /** {"type":"kick","nick":"bob","reason":"spamming"} */
+    private function kick(Connection $conn, array $msg): void
+    {
+        if (!$conn->data->moderator) {
+            throw new ChatError('forbidden', 'Only moderators can kick: use /mod TOKEN first.');
+        }
+        $target = $this->member(self::field($msg, 'nick'));
+        if ($target === $conn) {
+            throw new ChatError('bad_target', 'You cannot kick yourself.');
+        }
+        $reason = self::text(self::field($msg, 'reason', 'No reason given'), 200);
+        $target->data->kickedBy = $conn->data->nick;
+        $target->data->kickReason = $reason;
+        $this->send($target, ['type' => 'kicked', 'by' => $conn->data->nick, 'reason' => $reason]);
+        // A close reason is at most 123 bytes: cut it, on a character boundary.
+        $target->close(4000, self::cut($reason, 123));
+        $this->send($conn, ['type' => 'notice', 'text' => "{$target->data->nick} was kicked.", 'ts' => self::now()]);
+    }
+
+    /**
+     * Counts every message, valid or not. Over RATE_WARN in the window the
+     * message is dropped and the sender warned once; over RATE_CLOSE it is
+     * disconnected with 1008 (policy violation).
+     */
+    private function withinRateLimit(Connection $conn): bool
+    {
+        $me = $conn->data;
+        $now = microtime(true);
+        $me->recent = array_values(array_filter($me->recent, fn (float $t) => $t > $now - RATE_WINDOW));
+        $me->recent[] = $now;
+        $n = count($me->recent);
+        if ($n > RATE_CLOSE) {
+            $conn->close(1008, 'Too many messages');
+            return false;
+        }
+        if ($n > RATE_WARN) {
+            if (!$me->warned) {
+                $me->warned = true;
+                $this->send($conn, [
+                    'type' => 'warning',
+                    'code' => 'rate_limit',
+                    'message' => 'Slow down: messages are being dropped. Keep going and you will be disconnected.',
+                ]);
+            }
+            return false;
+        }
+        $me->warned = false;
+        return true;
+    }
+
+    private function publishLeave(Connection $conn, array $fields): void
+    {
+        $this->publish($conn->data->room, ['type' => 'leave', 'nick' => $conn->data->nick] + $fields, except: $conn);
+        $this->roomsChanged();
+    }
+
+    /** Room list updates are coalesced: one broadcast per 100 ms at most, however many joins. */
+    private function roomsChanged(): void
+    {
+        if ($this->roomsDirty) {
+            return;
+        }
+        $this->roomsDirty = true;
+        $this->server->after(100, function () {
+            $this->roomsDirty = false;
+            $this->server->broadcast(self::json(['type' => 'rooms', 'rooms' => $this->rooms()]));
+        });
+    }
+
+    /** @return list<array{name: string, users: int}> */
+    private function rooms(): array
+    {
+        $rooms = array_fill_keys(DEFAULT_ROOMS, 0);
+        foreach ($this->server->topics() as $topic => $subscribers) {
+            if (str_starts_with($topic, 'room:')) {
+                $rooms[substr($topic, 5)] = $subscribers;
+            }
+        }
+        $list = [];
+        foreach ($rooms as $name => $users) {
+            $list[] = ['name' => (string) $name, 'users' => $users];
+        }
+        return $list;
+    }
+
+    /** @return list<string> */
+    private function usersIn(string $room): array
+    {
+        $nicks = [];
+        foreach ($this->members as $conn) {
+            if ($conn->data->room === $room) {
+                $nicks[] = $conn->data->nick;
+            }
+        }
+        natcasesort($nicks);
+        return array_values($nicks);
+    }
+
+    private function checkRoomLimit(string $room): void
+    {
+        $exists = in_array($room, DEFAULT_ROOMS, true) || $this->server->subscribers("room:$room") > 0;
+        if (!$exists && count($this->server->topics()) >= MAX_ROOMS) {
+            throw new ChatError('too_many_rooms', 'Too many rooms are open: join an existing one.');
+        }
+    }
+
+    /** Keeps the history of at most MAX_ROOMS rooms, dropping the least recently active empty ones. */
+    private function forgetIdleRooms(): void
+    {
+        foreach ($this->history as $room => $_) {
+            if (count($this->history) <= MAX_ROOMS) {
+                return;
+            }
+            if (!in_array($room, DEFAULT_ROOMS, true) && $this->server->subscribers("room:$room") === 0) {
+                unset($this->history[$room]);
+            }
+        }
+    }
+
+    private function member(string $nick): Connection
+    {
+        return $this->members[self::key($nick)] ?? throw new ChatError('no_such_user', "Nobody called \"$nick\" is online.");
+    }
+
+    private function send(Connection $conn, array $message): void
+    {
+        $conn->send(self::json($message));
+    }
+
+    private function publish(string $room, array $message, ?Connection $except = null): void
+    {
+        $message += ['room' => $room, 'ts' => self::now()];
+        $this->server->publish("room:$room", self::json($message), false, $except);
+    }
+
+    private static function field(array $msg, string $name, ?string $default = null): string
+    {
+        $value = $msg[$name] ?? $default;
+        if (!is_string($value)) {
+            throw new ChatError('bad_message', "The field \"$name\" must be a string.");
+        }
+        return $value;
+    }
+
+    /** 1 to 24 of A-Z a-z 0-9 _ - . (ASCII only: no look-alike letters), surrounding spaces trimmed. */
+    private static function nickname(string $nick): string
+    {
+        $nick = trim($nick);
+        if (!preg_match('/^[A-Za-z0-9_.-]{1,24}$/D', $nick) || !preg_match('/[A-Za-z0-9]/', $nick)) {
+            throw new ChatError('nick_invalid', 'A nickname is 1 to 24 letters, digits, "_", "-" or ".".');
+        }
+        if (in_array(self::key($nick), RESERVED, true)) {
+            throw new ChatError('nick_reserved', "The nickname \"$nick\" is reserved.");
+        }
+        return $nick;
+    }
+
+    /** Two nicknames that only differ in case or punctuation belong to the same person. */
+    private static function key(string $nick): string
+    {
+        return strtolower(str_replace(['_', '-', '.'], '', trim($nick)));
+    }
+
+    /** 1 to 32 of a-z 0-9 _ -, starting with a letter or digit; "#Games " means "games". */
+    private static function roomName(string $room): string
+    {
+        $room = strtolower(ltrim(trim($room), '#'));
+        if (!preg_match('/^[a-z0-9][a-z0-9_-]{0,31}$/D', $room)) {
+            throw new ChatError('room_invalid', 'A room name is 1 to 32 letters, digits, "_" or "-".');
+        }
+        return $room;
+    }
+
+    /** Message text: control characters other than newline and tab removed, then trimmed. */
+    private static function text(string $text, int $maxBytes = MAX_INPUT): string
+    {
+        $text = trim(preg_replace('/[\x00-\x08\x0B-\x1F\x7F]/', '', $text));
+        if ($text === '') {
+            throw new ChatError('empty', 'The message is empty.');
+        }
+        return self::cut($text, $maxBytes);
+    }
+
+    private static function cut(string $s, int $bytes): string
+    {
+        $s = substr($s, 0, $bytes);
+        while (!preg_match('//u', $s)) { // a multi-byte character was cut in half
+            $s = substr($s, 0, -1);
+        }
+        return $s;
+    }
+
+    private static function now(): int
+    {
+        return (int) (microtime(true) * 1000);
+    }
+
+    private static function json(array $message): string
+    {
+        return json_encode($message, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR);
+    }
+}
+
+// ---------------------------------------------------------------- setup
+
+$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'help']);
+if (isset($opts['help'])) {
+    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN]\n";
+    exit(0);
+}
+$host = (string) ($opts['host'] ?? '127.0.0.1');
+$port = (string) ($opts['port'] ?? '8080');
+if (!preg_match('/^\d{1,5}$/D', $port) || (int) $port > 65535) {
+    fprintf(STDERR, "server.php: --port must be a number from 0 to 65535\n");
+    exit(2);
+}
+$port = (int) $port;
+$token = (string) ($opts['moderator-token'] ?? getenv('CHAT_MODERATOR_TOKEN') ?: '');
+$generated = $token === '';
+if ($generated) {
+    $token = bin2hex(random_bytes(12));
+}
+
+$server = new Server($host, $port, [
+    'document_root' => __DIR__ . '/public',  // plain HTTP requests get the page
+    'max_message_size' => 64 * 1024,         // beyond this the extension closes with 1009
+    'ping_interval' => 20,                   // seconds; finds dead peers (the network cable
+    'pong_timeout' => 10,                    //   pulled out) so their nicknames free up
+    'max_connections_per_ip' => 50,
+]);
+$chat = new Chat($server, $token);
+
+// The page talks to /chat; any other WebSocket path is refused before the upgrade.
+$server->on('handshake', function (Request $request) {
+    if ($request->path !== '/chat') {
+        $request->respond(404, "Not found\n");
+    }
+});
+// Plain HTTP requests come here first; unanswered ones fall back to document_root.
+$server->on('request', function (Request $request) use ($server) {
+    if ($request->path === '/stats') {
+        $stats = $server->stats();
+        $request->respond(200, json_encode([
+            'online' => $stats['connections'],
+            'rooms' => $server->topics(),
+            'messages_in' => $stats['messages_in'],
+            'messages_out' => $stats['messages_out'],
+        ]) . "\n", ['Content-Type' => 'application/json']);
+    }
+});
+$server->on('open', $chat->onOpen(...));
+$server->on('message', $chat->onMessage(...));
+$server->on('close', $chat->onClose(...));
+// A bug in a handler closes that one connection (1011) and the room goes on.
+$server->on('error', function (Throwable $e, ?Connection $conn) {
+    fprintf(STDERR, "error%s: %s\n", $conn ? " (connection {$conn->id})" : '', $e);
+});
+
+// With --port 0 the system picks a free port: tell the caller which one.
+if ($port === 0) {
+    echo 'PORT=', $server->getPort(), "\n";
+}
+$shown = match ($host) { '0.0.0.0', '::' => 'localhost', default => str_contains($host, ':') ? "[$host]" : $host };
+echo "Chat room: http://$shown:{$server->getPort()}\n";
+echo $generated
+    ? "Moderator token: $token (type /mod $token in the chat)\n"
+    : "Moderator token: as configured\n";
+$server->run();
+echo "Chat room stopped.\n";

@@ -1,0 +1,145 @@
+# tests/abuse/common.bash - shared by the tests/abuse/*.sh attack tests.
+#
+#   source "$(dirname "$0")/common.bash"
+#
+# Provides: $PY (Debian python3 with python3-websockets), $ABUSE (this folder),
+# fail MSG, start_canary / finish_canary (the well-behaved client that must keep
+# getting echoes), start_server_nofile LIMIT SCRIPT [ARGS] (start_server under
+# a lowered descriptor limit), wait_pid_exit PID SECONDS, wait_log FILE REGEX
+# SECONDS, and a cleanup trap that stops everything this test started (by PID).
+
+set -euo pipefail
+
+ABUSE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$ABUSE/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=../lib/server.sh
+source "$ROOT/tests/lib/server.sh"
+
+PY=/usr/bin/python3
+export PYTHONPATH="$ABUSE${PYTHONPATH:+:$PYTHONPATH}"
+ECHO_SERVER="$ROOT/tests/lib/echo_server.php"
+
+TMP=$(mktemp -d)
+CANARY_PID=
+BG_PIDS=()
+
+cleanup() {
+	local p
+	if [ -n "${CANARY_PID:-}" ]; then kill "$CANARY_PID" 2>/dev/null || true; fi
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	stop_server >/dev/null 2>&1 || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${SERVER_OUT:-}" ] && [ -f "$SERVER_OUT" ]; then
+		echo "--- server stdout (last 20 lines)" >&2
+		tail -20 "$SERVER_OUT" >&2
+	fi
+	if [ -n "${SERVER_ERR:-}" ] && [ -s "$SERVER_ERR" ]; then
+		echo "--- server stderr" >&2
+		tail -20 "$SERVER_ERR" >&2
+	fi
+	exit 1
+}
+
+# wait_pid_exit PID SECONDS: waits for a child to exit; sets WAIT_RC. Fails at the deadline.
+wait_pid_exit() {
+	local pid=$1 limit=$2 end
+	end=$(($(date +%s%N) + limit * 1000000000))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$(date +%s%N)" -gt "$end" ]; then
+			fail "process $pid still running after ${limit}s"
+		fi
+		sleep 0.05
+	done
+	WAIT_RC=0
+	wait "$pid" || WAIT_RC=$?
+}
+
+# wait_log FILE REGEX SECONDS: polls until a line of FILE matches REGEX.
+wait_log() {
+	local file=$1 re=$2 limit=$3 end
+	end=$(($(date +%s%N) + limit * 1000000000))
+	until grep -Eq -- "$re" "$file" 2>/dev/null; do
+		if [ "$(date +%s%N)" -gt "$end" ]; then
+			fail "no line matching /$re/ in $file after ${limit}s"
+		fi
+		sleep 0.05
+	done
+}
+
+# start_canary: connects the canary to $PORT and waits for its first echo.
+start_canary() {
+	CANARY_OUT="$TMP/canary.out"
+	CANARY_STOP="$TMP/canary.stop"
+	rm -f "$CANARY_STOP"
+	"$PY" "$ABUSE/canary.py" "$PORT" "$CANARY_STOP" >"$CANARY_OUT" 2>&1 &
+	CANARY_PID=$!
+	local end=$(($(date +%s%N) + 15 * 1000000000))
+	until grep -q "CANARY READY" "$CANARY_OUT"; do
+		if ! kill -0 "$CANARY_PID" 2>/dev/null || [ "$(date +%s%N)" -gt "$end" ]; then
+			cat "$CANARY_OUT" >&2
+			fail "canary did not get its first echo"
+		fi
+		sleep 0.05
+	done
+}
+
+# finish_canary: tells the canary to do its last echo and close; checks it passed.
+finish_canary() {
+	touch "$CANARY_STOP"
+	wait_pid_exit "$CANARY_PID" 30
+	CANARY_PID=
+	if [ "$WAIT_RC" != 0 ]; then
+		cat "$CANARY_OUT" >&2
+		fail "the canary failed (status $WAIT_RC)"
+	fi
+	grep "CANARY OK" "$CANARY_OUT"
+}
+
+# canary_alive: fails the test at once if the canary already gave up.
+canary_alive() {
+	if ! kill -0 "$CANARY_PID" 2>/dev/null; then
+		cat "$CANARY_OUT" >&2
+		fail "the canary stopped during the attack"
+	fi
+}
+
+# start_server_nofile LIMIT SCRIPT [ARGS]: like start_server, with the soft and
+# hard RLIMIT_NOFILE of the server lowered to LIMIT (in a subshell, before exec).
+start_server_nofile() {
+	local limit=$1
+	shift
+	SERVER_OUT=$(mktemp -p "$TMP")
+	SERVER_ERR=$(mktemp -p "$TMP")
+	(ulimit -Hn "$limit" && ulimit -Sn "$limit" && exec php -d extension="$SO" "$@") >"$SERVER_OUT" 2>"$SERVER_ERR" &
+	SERVER_PID=$!
+	PORT=
+	for _ in $(seq 1 200); do
+		PORT=$(sed -n 's/^PORT=//p' "$SERVER_OUT" | head -1)
+		[ -n "$PORT" ] && return 0
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			cat "$SERVER_ERR" >&2
+			fail "server exited before listening"
+		fi
+		sleep 0.05
+	done
+	fail "server did not report its port"
+}
+
+# stop_server_ok: SIGTERM, expect exit 0 and STOPPED.
+stop_server_ok() {
+	local rc=0
+	stop_server || rc=$?
+	[ "$rc" = 0 ] || fail "server exited with status $rc after SIGTERM"
+	grep -qx STOPPED "$SERVER_OUT" || fail "server did not log STOPPED"
+}
+
+# php_warnings: warnings the server printed on stderr (PHP logs them there with display_errors off).
+php_warnings() {
+	grep -c "Warning" "$SERVER_ERR" || true
+}

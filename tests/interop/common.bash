@@ -1,0 +1,90 @@
+# tests/interop/common.bash - helpers shared by the interop shell tests
+# (sourced, not a test itself: ./dev test runs only *.sh).
+#
+#   source "$(dirname "$0")/common.bash"
+#
+# Sources tests/lib/server.sh, moves to the repository root, checks the peer
+# programs exist, and offers assertions on the OPEN/CLOSE lines that
+# tests/lib/echo_server.php writes to $SERVER_OUT.
+
+set -euo pipefail
+INTEROP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$INTEROP_DIR/../.."
+# shellcheck source=../lib/server.sh
+source tests/lib/server.sh
+
+PY=/usr/bin/python3
+: "${NODE_PATH:=$PWD/.work/node/node_modules}"
+export NODE_PATH
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${SERVER_OUT:-}" ] && [ -f "$SERVER_OUT" ]; then
+		echo "--- server stdout (last 40 lines)" >&2
+		tail -40 "$SERVER_OUT" >&2
+		echo "--- server stderr" >&2
+		tail -40 "$SERVER_ERR" >&2
+	fi
+	exit 1
+}
+
+need_python() {
+	"$PY" -c 'import websockets' 2>/dev/null || fail "python3-websockets is not installed for $PY"
+}
+
+need_node() {
+	command -v node >/dev/null || fail "node is not installed"
+	[ -f "$NODE_PATH/ws/package.json" ] || fail "ws is not installed in $NODE_PATH"
+}
+
+# run_peer CMD...: runs a client program with a timeout; its failure fails the test.
+run_peer() {
+	local rc=0
+	timeout 120 "$@" || rc=$?
+	[ "$rc" -eq 0 ] || fail "client '$*' exited with status $rc"
+}
+
+# conn_id PATH: the id of the one connection that opened with this request path.
+conn_id() {
+	local ids n
+	ids=$(awk -v p="$1" '$1 == "OPEN" && $3 == p { print $2 }' "$SERVER_OUT")
+	n=$(printf '%s' "$ids" | grep -c . || true)
+	[ "$n" -eq 1 ] || fail "expected one OPEN line for path $1, found $n"
+	printf '%s' "$ids"
+}
+
+# expect_line LINE: the server printed exactly this line, exactly once.
+expect_line() {
+	local n
+	n=$(grep -cFx -- "$1" "$SERVER_OUT" || true)
+	[ "$n" -eq 1 ] || fail "expected the server line '$1' once, found it $n times"
+}
+
+# expect_open PATH SUBPROTOCOL: the connection to PATH negotiated SUBPROTOCOL ("-" for none).
+expect_open() {
+	local id
+	id=$(conn_id "$1")
+	expect_line "OPEN $id $1 $2"
+}
+
+# expect_close PATH CODE [REASON]: the server's close event for the connection to PATH.
+expect_close() {
+	local id line
+	id=$(conn_id "$1")
+	line="CLOSE $id $2 ${3:-}"
+	expect_line "$line"
+}
+
+# finish_server: stops the server gracefully and checks that run() returned
+# and that every connection that opened closed exactly once.
+finish_server() {
+	local rc=0 opens closes
+	stop_server || rc=$?
+	[ "$rc" -eq 0 ] || fail "server exited with status $rc"
+	expect_line "STOPPED"
+	[ ! -s "$SERVER_ERR" ] || fail "server wrote to stderr: $(head -5 "$SERVER_ERR")"
+	opens=$(awk '$1 == "OPEN" { print $2 }' "$SERVER_OUT" | sort)
+	closes=$(awk '$1 == "CLOSE" { print $2 }' "$SERVER_OUT" | sort)
+	[ -n "$opens" ] || fail "no connection opened"
+	[ "$opens" = "$closes" ] || fail "OPEN and CLOSE ids differ (every opened connection must close exactly once)"
+}
