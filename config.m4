@@ -5,6 +5,11 @@ PHP_ARG_ENABLE([websocket],
   [AS_HELP_STRING([--enable-websocket], [Enable the native WebSocket server])],
   [no])
 
+PHP_ARG_WITH([websocket-compression],
+  [whether to build permessage-deflate support (zlib)],
+  [AS_HELP_STRING([--without-websocket-compression], [websocket: build without permessage-deflate compression])],
+  [yes], [no])
+
 PHP_ARG_ENABLE([websocket-poll],
   [whether to force the poll() event loop backend],
   [AS_HELP_STRING([--enable-websocket-poll], [websocket: use poll() even where epoll/kqueue exist (keeps the fallback tested)])],
@@ -35,9 +40,26 @@ if test "$PHP_WEBSOCKET" != "no"; then
     LDFLAGS="$LDFLAGS -fsanitize=address,undefined"
   fi
 
-  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_static.c core/ws_http_util.c"
+  if test "$PHP_WEBSOCKET_COMPRESSION" != "no"; then
+    AC_CHECK_HEADER([zlib.h], [
+      PHP_CHECK_LIBRARY([z], [deflateInit2_], [
+        PHP_ADD_LIBRARY([z], 1, WEBSOCKET_SHARED_LIBADD)
+        WS_CFLAGS="$WS_CFLAGS -DWS_HAVE_ZLIB=1"
+        AC_MSG_NOTICE([websocket: permessage-deflate enabled (zlib)])
+      ], [
+        AC_MSG_WARN([websocket: libz not found: building without permessage-deflate])
+      ])
+    ], [
+      AC_MSG_WARN([websocket: zlib.h not found (install zlib1g-dev): building without permessage-deflate])
+    ])
+  else
+    AC_MSG_NOTICE([websocket: permessage-deflate disabled (--without-websocket-compression)])
+  fi
+
+  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c"
 
   PHP_NEW_EXTENSION(websocket, websocket.c websocket_server.c websocket_conn.c $WS_CORE_SOURCES, $ext_shared,, $WS_CFLAGS)
   PHP_ADD_BUILD_DIR($ext_builddir/core)
   PHP_ADD_INCLUDE($ext_srcdir/core)
+  PHP_SUBST(WEBSOCKET_SHARED_LIBADD)
 fi

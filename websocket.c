@@ -15,6 +15,7 @@
 #include "php_websocket_private.h"
 #include "core/ws_alloc.h"
 #include "core/ws_loop.h"
+#include "core/ws_deflate.h"
 
 #include "websocket_arginfo.h"
 
@@ -92,7 +93,13 @@ PHP_MINFO_FUNCTION(websocket)
 	php_info_print_table_row(2, "Version", PHP_WEBSOCKET_VERSION);
 	php_info_print_table_row(2, "Event loop backend", ws_loop_backend());
 	php_info_print_table_row(2, "TLS (wss://)", "not built in");
-	php_info_print_table_row(2, "permessage-deflate", "not built in");
+	if (ws_deflate_available()) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "enabled (zlib %s)", ws_deflate_zlib_version());
+		php_info_print_table_row(2, "permessage-deflate", buf);
+	} else {
+		php_info_print_table_row(2, "permessage-deflate", "not built in");
+	}
 	php_info_print_table_end();
 }
 

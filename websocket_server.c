@@ -19,6 +19,7 @@
 #include "php_websocket_private.h"
 #include "core/ws_utf8.h"
 #include "core/ws_http_util.h"
+#include "core/ws_deflate.h"
 
 zend_class_entry *websocket_server_ce;
 static zend_object_handlers websocket_server_handlers;
@@ -475,6 +476,47 @@ static zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_
 				cfg->backpressure = WS_BACKPRESSURE_DROP;
 			} else {
 				OPT_ERR("option \"backpressure\" must be \"close\" or \"drop\"");
+			}
+		} else if (key_is(key, "compression")) {
+			if (Z_TYPE_P(v) != IS_TRUE && Z_TYPE_P(v) != IS_FALSE) {
+				OPT_ERR("option \"compression\" must be of type bool, %s given", zend_zval_type_name(v));
+			}
+			if (Z_TYPE_P(v) == IS_TRUE && !ws_deflate_available()) {
+				OPT_ERR("option \"compression\" cannot be enabled: the extension was built without zlib");
+			}
+			cfg->deflate.enabled = Z_TYPE_P(v) == IS_TRUE;
+		} else if (key_is(key, "compression_level")) {
+			if (opt_size(key, v, 0, 9, &sz) == FAILURE) return FAILURE;
+			cfg->deflate.level = (int)sz;
+		} else if (key_is(key, "compression_memory_level")) {
+			if (opt_size(key, v, 1, 9, &sz) == FAILURE) return FAILURE;
+			cfg->deflate.mem_level = (int)sz;
+		} else if (key_is(key, "compression_window_bits")) {
+			if (opt_size(key, v, 9, 15, &sz) == FAILURE) return FAILURE;
+			cfg->deflate.window_bits = (int)sz;
+		} else if (key_is(key, "compression_threshold")) {
+			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->deflate.threshold) == FAILURE) return FAILURE;
+		} else if (key_is(key, "compression_context_takeover")) {
+			/* true/false for both directions, or ["server" => bool, "client" => bool]. */
+			if (Z_TYPE_P(v) == IS_TRUE || Z_TYPE_P(v) == IS_FALSE) {
+				cfg->deflate.server_context_takeover = cfg->deflate.client_context_takeover = Z_TYPE_P(v) == IS_TRUE;
+			} else if (Z_TYPE_P(v) == IS_ARRAY) {
+				zend_string *dk;
+				zval *dv;
+				ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(v), dk, dv) {
+					ZVAL_DEREF(dv);
+					if (dk == NULL || (!zend_string_equals_literal(dk, "server") && !zend_string_equals_literal(dk, "client"))
+						|| (Z_TYPE_P(dv) != IS_TRUE && Z_TYPE_P(dv) != IS_FALSE)) {
+						OPT_ERR("option \"compression_context_takeover\" must be a bool or an array with bool keys \"server\" and \"client\"");
+					}
+					if (zend_string_equals_literal(dk, "server")) {
+						cfg->deflate.server_context_takeover = Z_TYPE_P(dv) == IS_TRUE;
+					} else {
+						cfg->deflate.client_context_takeover = Z_TYPE_P(dv) == IS_TRUE;
+					}
+				} ZEND_HASH_FOREACH_END();
+			} else {
+				OPT_ERR("option \"compression_context_takeover\" must be a bool or an array with bool keys \"server\" and \"client\"");
 			}
 		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins")) {
 			/* lists: second pass */

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "ws_alloc.h"
+#include "ws_deflate.h"
 #include "ws_frame.h"
 #include "ws_loop.h"
 #include "ws_map.h"
@@ -151,6 +152,15 @@ struct ws_conn {
 
 	ws_frame_parser_t parser;
 
+	/* permessage-deflate */
+	ws_pmd_params_t pmd;
+	uint8_t pmd_on;
+	uint8_t msg_compressed;
+	ws_inflater_t *inflater;
+	ws_deflater_t *deflater;     /* own context (server context takeover) */
+	uint64_t msg_inflated;
+	ws_utf8_t msg_utf8;          /* validates inflated text */
+
 	/* message reassembly */
 	uint8_t *msg;
 	size_t msg_len, msg_cap;
@@ -230,6 +240,11 @@ struct ws_server {
 	int breaking;
 	ws_timer_t stop_timer;
 	int warned_nofile;
+
+	/* permessage-deflate without server context takeover: one deflater per window size */
+	ws_deflater_t *shared_deflaters[16];
+	uint8_t *zbuf;
+	size_t zcap;
 
 	ws_server_stats_t stats;
 	size_t mem;                  /* bytes tracked against max_memory */
@@ -331,6 +346,8 @@ void ws_server_config_defaults(ws_server_config_t *cfg)
 	cfg->backpressure = WS_BACKPRESSURE_CLOSE;
 	cfg->max_memory = 0;
 	cfg->backlog = 511;
+	ws_deflate_config_defaults(&cfg->deflate);
+	cfg->deflate.enabled = ws_deflate_available();
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -429,6 +446,10 @@ void ws_server_free(ws_server_t *s)
 	for (size_t i = 0; i < s->npool; i++) {
 		ws_free(s->pool[i]);
 	}
+	for (size_t i = 0; i < 16; i++) {
+		ws_deflater_free(s->shared_deflaters[i]);
+	}
+	ws_free(s->zbuf);
 	ws_free(s->rbuf);
 	ws_free(s->document_root);
 	free_strings(s->protocols, s->protocol_lens, s->nprotocols);
@@ -772,6 +793,16 @@ ws_span_t ws_conn_subprotocol(const ws_conn_t *c)
 	return sp;
 }
 
+ws_span_t ws_conn_extensions(const ws_conn_t *c)
+{
+	ws_span_t sp = { NULL, 0 };
+	if (c->pmd_on) {
+		sp.ptr = "permessage-deflate";
+		sp.len = 18;
+	}
+	return sp;
+}
+
 int ws_conn_is_open(const ws_conn_t *c)
 {
 	return c->state == ST_OPEN;
@@ -1002,18 +1033,67 @@ static void count_out(ws_server_t *s, size_t len)
 	s->stats.bytes_out += len;
 }
 
+/* The deflater for a connection's sends: shared when it keeps no context. */
+static ws_deflater_t *conn_deflater(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	const ws_deflate_config_t *dc = &s->cfg.deflate;
+	if (c->pmd.server_no_context_takeover) {
+		uint8_t bits = c->pmd.server_max_window_bits;
+		if (s->shared_deflaters[bits] == NULL) {
+			s->shared_deflaters[bits] = ws_deflater_new(dc->level, dc->mem_level, bits);
+		}
+		return s->shared_deflaters[bits];
+	}
+	if (c->deflater == NULL) {
+		c->deflater = ws_deflater_new(dc->level, dc->mem_level, c->pmd.server_max_window_bits);
+	}
+	return c->deflater;
+}
+
+/* Compresses a message for c into s->zbuf; returns its length or -1 (send it plain then). */
+static long conn_compress(ws_conn_t *c, const char *data, size_t len)
+{
+	ws_deflater_t *d = conn_deflater(c);
+	if (d == NULL) {
+		return -1;
+	}
+	return ws_deflater_compress(d, (const uint8_t *)data, len, c->pmd.server_no_context_takeover,
+		&c->server->zbuf, &c->server->zcap);
+}
+
+static int conn_compresses(const ws_conn_t *c, size_t len)
+{
+	return c->pmd_on && len >= c->server->cfg.deflate.threshold;
+}
+
+/* Queues one data message for c, compressed when negotiated and worth it. */
+static int queue_message(ws_conn_t *c, const char *data, size_t len, int binary)
+{
+	ws_opcode_t op = binary ? WS_OPCODE_BINARY : WS_OPCODE_TEXT;
+	if (conn_compresses(c, len)) {
+		long n = conn_compress(c, data, len);
+		if (n >= 0) {
+			uint8_t hdr[WS_FRAME_HEADER_MAX];
+			size_t hl = ws_frame_encode_header(hdr, 1, 1, op, (uint64_t)n, NULL);
+			return queue_bytes(c, hdr, hl, c->server->zbuf, (size_t)n);
+		}
+	}
+	return queue_frame(c, op, data, len);
+}
+
 ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int binary)
 {
 	if (!conn_can_send_data(c)) {
 		return WS_SEND_DROPPED;
 	}
-	size_t total = ws_frame_header_size(len, 0) + len;
-	if (!backpressure_admit(c, total)) {
+	if (!backpressure_admit(c, len)) {
 		return WS_SEND_DROPPED;
 	}
-	if (queue_frame(c, binary ? WS_OPCODE_BINARY : WS_OPCODE_TEXT, data, len) != 0) {
+	if (queue_message(c, data, len, binary) != 0) {
 		return WS_SEND_DROPPED;
 	}
+	c->t_data = ws_loop_now(c->server->loop);
 	count_out(c->server, len);
 	return sent_status(c);
 }
@@ -1030,50 +1110,111 @@ int ws_conn_ping(ws_conn_t *c, const char *data, size_t len)
 }
 
 /* Encodes a whole server frame into a new shared buffer. */
-static ws_buf_t *encode_shared(ws_server_t *s, const char *data, size_t len, int binary)
+static ws_buf_t *encode_shared(ws_server_t *s, int rsv1, ws_opcode_t op, const void *data, size_t len)
 {
 	uint8_t hdr[WS_FRAME_HEADER_MAX];
-	size_t hl = ws_frame_encode_header(hdr, 1, 0, binary ? WS_OPCODE_BINARY : WS_OPCODE_TEXT, len, NULL);
-	/* Shared buffers are never pooled or appended to: allocate exactly. */
-	ws_buf_t *b = mem_alloc(s, sizeof(*b) + hl + len + (hl + len == WS_OUT_CHUNK));
+	size_t hl = ws_frame_encode_header(hdr, 1, rsv1, op, len, NULL);
+	/*
+	 * Shared buffers are never pooled or appended to: allocate exactly (one
+	 * byte more when that would make it look like a pooled chunk).
+	 */
+	size_t cap = hl + len + (hl + len == WS_OUT_CHUNK);
+	ws_buf_t *b = mem_alloc(s, sizeof(*b) + cap);
 	if (b == NULL) {
 		return NULL;
 	}
 	b->refs = 1;
-	b->cap = hl + len + (hl + len == WS_OUT_CHUNK);
+	b->cap = cap;
 	memcpy(b->data, hdr, hl);
 	memcpy(b->data + hl, data, len);
 	b->len = hl + len;
 	return b;
 }
 
-/* Queues a shared frame for one recipient under its own limits.  1 if queued. */
-static int fanout_one(ws_conn_t *c, ws_buf_t *b)
+/*
+ * One message on its way to many recipients.  Each encoding is made at most
+ * once, when the first recipient that needs it comes up: the plain frame, and
+ * one compressed frame per deflate window size for recipients that keep no
+ * compression context.  Recipients with their own context get their own
+ * compression (it cannot be shared).
+ */
+typedef struct fanout {
+	const char *data;
+	size_t len;
+	ws_opcode_t op;
+	ws_buf_t *plain;
+	ws_buf_t *deflated[16];
+	int failed_deflate[16];
+} fanout_t;
+
+static ws_buf_t *fanout_buffer(ws_server_t *s, fanout_t *f, ws_conn_t *c)
 {
-	if (!conn_can_send_data(c) || !backpressure_admit(c, b->len)) {
+	if (conn_compresses(c, f->len) && c->pmd.server_no_context_takeover) {
+		uint8_t bits = c->pmd.server_max_window_bits;
+		if (f->deflated[bits] == NULL && !f->failed_deflate[bits]) {
+			long n = conn_compress(c, f->data, f->len);
+			if (n >= 0) {
+				f->deflated[bits] = encode_shared(s, 1, f->op, s->zbuf, (size_t)n);
+			}
+			f->failed_deflate[bits] = f->deflated[bits] == NULL;
+		}
+		if (f->deflated[bits]) {
+			return f->deflated[bits];
+		}
+	}
+	if (f->plain == NULL) {
+		f->plain = encode_shared(s, 0, f->op, f->data, f->len);
+	}
+	return f->plain;
+}
+
+/* Queues the message for one recipient under its own limits.  1 if queued. */
+static int fanout_one(ws_conn_t *c, fanout_t *f)
+{
+	ws_server_t *s = c->server;
+	if (!conn_can_send_data(c) || !backpressure_admit(c, f->len)) {
 		return 0;
 	}
-	return queue_shared(c, b) == 0;
+	if (conn_compresses(c, f->len) && !c->pmd.server_no_context_takeover) {
+		return queue_message(c, f->data, f->len, f->op == WS_OPCODE_BINARY) == 0;
+	}
+	ws_buf_t *b = fanout_buffer(s, f, c);
+	return b != NULL && queue_shared(c, b) == 0;
+}
+
+static void fanout_init(fanout_t *f, const char *data, size_t len, int binary)
+{
+	memset(f, 0, sizeof(*f));
+	f->data = data;
+	f->len = len;
+	f->op = binary ? WS_OPCODE_BINARY : WS_OPCODE_TEXT;
+}
+
+static void fanout_finish(ws_server_t *s, fanout_t *f, size_t recipients)
+{
+	if (f->plain) {
+		buf_unref(s, f->plain);
+	}
+	for (int i = 0; i < 16; i++) {
+		if (f->deflated[i]) {
+			buf_unref(s, f->deflated[i]);
+		}
+	}
+	s->stats.messages_out += recipients;
+	s->stats.bytes_out += (uint64_t)recipients * f->len;
 }
 
 size_t ws_server_broadcast(ws_server_t *s, const char *data, size_t len, int binary, ws_conn_t *except)
 {
-	if (s->nopen == 0 || (s->nopen == 1 && s->open_head == except)) {
-		return 0;
-	}
-	ws_buf_t *b = encode_shared(s, data, len, binary);
-	if (b == NULL) {
-		return 0;
-	}
+	fanout_t f;
+	fanout_init(&f, data, len, binary);
 	size_t n = 0;
 	for (ws_conn_t *c = s->open_head; c; c = c->open_next) {
 		if (c != except) {
-			n += fanout_one(c, b);
+			n += fanout_one(c, &f);
 		}
 	}
-	buf_unref(s, b);
-	s->stats.messages_out += n;
-	s->stats.bytes_out += (uint64_t)n * len;
+	fanout_finish(s, &f, n);
 	return n;
 }
 
@@ -1201,6 +1342,10 @@ static void conn_free_memory(ws_conn_t *c)
 	c->subprotocol = NULL;
 	ws_free(c->subs);
 	c->subs = NULL;
+	ws_inflater_free(c->inflater);
+	c->inflater = NULL;
+	ws_deflater_free(c->deflater);
+	c->deflater = NULL;
 }
 
 /* ------------------------------------------------------------ flushing */
@@ -1565,6 +1710,16 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 			}
 		}
 	}
+	/* permessage-deflate: the first acceptable offer, else no compression. */
+	char ext_resp[160];
+	size_t ext_len = 0;
+	if (s->cfg.deflate.enabled && hs.num_extensions_raw > 0) {
+		c->pmd_on = (uint8_t)ws_pmd_negotiate(&s->cfg.deflate, hs.extensions_raw, hs.num_extensions_raw,
+			&c->pmd, ext_resp, sizeof(ext_resp), &ext_len);
+		if (!c->pmd_on) {
+			ext_len = 0;
+		}
+	}
 	if (s->h->on_handshake) {
 		c->in_handshake_cb = 1;
 		s->h->on_handshake(s, c, req, &hs);
@@ -1582,11 +1737,11 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	char accept[WS_ACCEPT_KEY_LEN];
 	ws_handshake_accept(hs.key.ptr, hs.key.len, accept);
 	size_t need = ws_handshake_response(NULL, 0, accept, c->subprotocol, c->subprotocol_len,
-		NULL, 0, c->extra_headers, c->extra_len);
+		ext_len ? ext_resp : NULL, ext_len, c->extra_headers, c->extra_len);
 	char *out = ws_malloc(need);
 	if (out != NULL) {
 		ws_handshake_response(out, need, accept, c->subprotocol, c->subprotocol_len,
-			NULL, 0, c->extra_headers, c->extra_len);
+			ext_len ? ext_resp : NULL, ext_len, c->extra_headers, c->extra_len);
 	}
 	if (out == NULL || queue_bytes(c, out, need, NULL, 0) != 0) {
 		ws_free(out);
@@ -1604,6 +1759,7 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	fc.role = WS_ROLE_SERVER;
 	fc.max_frame_size = s->cfg.max_frame_size;
 	fc.max_message_size = s->cfg.max_message_size;
+	fc.allow_rsv1 = c->pmd_on;
 	ws_frame_parser_init(&c->parser, &fc, &conn_frame_callbacks, c);
 	per_ip_acquire(c);
 	c->state = ST_OPEN;
@@ -1738,10 +1894,28 @@ static int on_message_begin(void *user, ws_opcode_t opcode, int compressed)
 {
 	ws_conn_t *c = user;
 	c->msg_binary = opcode == WS_OPCODE_BINARY;
+	c->msg_compressed = (uint8_t)compressed;
 	c->msg_len = 0;
 	c->span = NULL;
 	c->span_len = 0;
+	if (compressed) {
+		if (c->inflater == NULL && (c->inflater = ws_inflater_new()) == NULL) {
+			return WS_ERR_NOMEM;
+		}
+		c->msg_inflated = 0;
+		ws_utf8_init(&c->msg_utf8);
+	}
 	return 0;
+}
+
+/* Receives inflated bytes of the current message: validate text at once, then keep. */
+static int inflate_sink(void *user, const uint8_t *data, size_t len)
+{
+	ws_conn_t *c = user;
+	if (!c->msg_binary && ws_utf8_feed(&c->msg_utf8, data, len, NULL) != 0) {
+		return WS_ERR_INVALID_UTF8;
+	}
+	return msg_append(c, data, len) == 0 ? 0 : WS_ERR_NOMEM;
 }
 
 static int on_message_data(void *user, const uint8_t *data, size_t len)
@@ -1749,6 +1923,11 @@ static int on_message_data(void *user, const uint8_t *data, size_t len)
 	ws_conn_t *c = user;
 	if (c->state != ST_OPEN) {
 		return 0; /* closing: nothing more is delivered */
+	}
+	if (c->msg_compressed) {
+		/* max_message_size applies to the inflated size, checked as it grows. */
+		return ws_inflater_feed(c->inflater, data, len, 0, &c->msg_inflated,
+			c->server->cfg.max_message_size, inflate_sink, c);
 	}
 	if (c->msg_len == 0 && c->span == NULL) {
 		c->span = data;
@@ -1769,6 +1948,21 @@ static int on_message_end(void *user)
 		c->span = NULL;
 		c->msg_len = 0;
 		return 0;
+	}
+	if (c->msg_compressed) {
+		int e = ws_inflater_feed(c->inflater, NULL, 0, 1, &c->msg_inflated, s->cfg.max_message_size,
+			inflate_sink, c);
+		if (e == 0 && !c->msg_binary && !ws_utf8_is_complete(&c->msg_utf8)) {
+			e = WS_ERR_INVALID_UTF8;
+		}
+		if (e != 0) {
+			return e;
+		}
+		if (c->pmd.client_no_context_takeover) {
+			/* No window to keep: an idle connection then holds no inflater at all. */
+			ws_inflater_free(c->inflater);
+			c->inflater = NULL;
+		}
 	}
 	const char *data = c->span ? (const char *)c->span : (const char *)c->msg;
 	size_t len = c->span ? c->span_len : c->msg_len;
@@ -2219,20 +2413,16 @@ size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
 	if (t == NULL || t->nsubs == 0 || (t->nsubs == 1 && t->subs[0].conn == except)) {
 		return 0;
 	}
-	ws_buf_t *b = encode_shared(s, data, len, binary);
-	if (b == NULL) {
-		return 0;
-	}
+	fanout_t f;
+	fanout_init(&f, data, len, binary);
 	size_t n = 0;
 	for (size_t i = 0; i < t->nsubs; i++) {
 		ws_conn_t *c = t->subs[i].conn;
 		if (c != except) {
-			n += fanout_one(c, b);
+			n += fanout_one(c, &f);
 		}
 	}
-	buf_unref(s, b);
-	s->stats.messages_out += n;
-	s->stats.bytes_out += (uint64_t)n * len;
+	fanout_finish(s, &f, n);
 	return n;
 }
 

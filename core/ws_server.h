@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include "ws_error.h"
 #include "ws_handshake.h"
+#include "ws_deflate.h"
 
 typedef struct ws_server ws_server_t;
 typedef struct ws_conn ws_conn_t;
@@ -56,6 +57,7 @@ typedef struct ws_server_config {
 	ws_backpressure_policy_t backpressure;
 	size_t max_memory;              /* all queues and buffers together; 0 = no limit */
 	int backlog;                    /* listen() backlog; default 511 */
+	ws_deflate_config_t deflate;    /* permessage-deflate; enabled by default when zlib is built in */
 } ws_server_config_t;
 
 /* Fills cfg with the defaults above. */
@@ -213,6 +215,8 @@ ws_server_t *ws_conn_server(const ws_conn_t *c);
 size_t ws_conn_remote_address(const ws_conn_t *c, char *out, size_t cap);
 /* The negotiated subprotocol (ptr NULL if none). */
 ws_span_t ws_conn_subprotocol(const ws_conn_t *c);
+/* The negotiated Sec-WebSocket-Extensions value (ptr NULL if none). */
+ws_span_t ws_conn_extensions(const ws_conn_t *c);
 /* 1 while open (after the 101, before any close frame was sent or received). */
 int ws_conn_is_open(const ws_conn_t *c);
 size_t ws_conn_buffered_amount(const ws_conn_t *c);

@@ -110,18 +110,26 @@ canary_alive() {
 }
 
 # start_server_nofile LIMIT SCRIPT [ARGS]: like start_server, with the soft and
-# hard RLIMIT_NOFILE of the server lowered to LIMIT (in a subshell, before exec).
+# hard RLIMIT_NOFILE of the server lowered to LIMIT (in a shell, before exec).
 start_server_nofile() {
 	local limit=$1
 	shift
 	SERVER_OUT=$(mktemp -p "$TMP")
 	SERVER_ERR=$(mktemp -p "$TMP")
-	(ulimit -Hn "$limit" && ulimit -Sn "$limit" && exec php -d extension="$SO" "$@") >"$SERVER_OUT" 2>"$SERVER_ERR" &
+	# A simple command in the background is exec'd in the forked child, so $! is
+	# the shell that lowers its limits and then becomes php.
+	bash -c 'ulimit -Sn "$0" && ulimit -Hn "$0" && exec "$@"' "$limit" php -d extension="$SO" "$@" \
+		>"$SERVER_OUT" 2>"$SERVER_ERR" &
 	SERVER_PID=$!
 	PORT=
 	for _ in $(seq 1 200); do
 		PORT=$(sed -n 's/^PORT=//p' "$SERVER_OUT" | head -1)
-		[ -n "$PORT" ] && return 0
+		if [ -n "$PORT" ]; then
+			# The subshell must have become php (exec), or SERVER_PID is the wrong process.
+			[ "$(tr '\0' ' ' <"/proc/$SERVER_PID/cmdline" | cut -d' ' -f1)" = php ] \
+				|| fail "SERVER_PID $SERVER_PID is not the php process"
+			return 0
+		fi
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 			cat "$SERVER_ERR" >&2
 			fail "server exited before listening"

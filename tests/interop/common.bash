@@ -87,4 +87,5 @@ finish_server() {
 	closes=$(awk '$1 == "CLOSE" { print $2 }' "$SERVER_OUT" | sort)
 	[ -n "$opens" ] || fail "no connection opened"
 	[ "$opens" = "$closes" ] || fail "OPEN and CLOSE ids differ (every opened connection must close exactly once)"
+	rm -f "$SERVER_OUT" "$SERVER_ERR"
 }

@@ -1,0 +1,33 @@
+<?php
+/*
+ * Pub/sub fan-out: every client joins the topic "all", and every message a
+ * client sends is published to "all" - the sender gets its own copy too.
+ *
+ *   php -d extension=websocket examples/pubsub.php [PORT]
+ *
+ * With PORT 0 the system picks a free port, printed as "PORT=<n>" on stdout.
+ * Then open a few clients, for example in browser consoles:
+ *   ws = new WebSocket("ws://127.0.0.1:8080"); ws.onmessage = e => console.log(e.data); ws.send("hi")
+ */
+$port = (int) ($argv[1] ?? 8080);
+
+$server = new WebSocket\Server('0.0.0.0', $port);
+
+$server->on('open', function (WebSocket\Connection $conn) {
+    $conn->subscribe('all');
+});
+
+$server->on('message', function (WebSocket\Connection $conn, string $data, bool $binary) use ($server) {
+    // Encoded once, queued for every subscriber. A subscriber that reads too
+    // slowly is closed with 1008 instead of holding the others back (see the
+    // max_buffered_amount and backpressure options).
+    $server->publish('all', $data, $binary);
+});
+
+// Closed connections leave their topics by themselves: no "close" handler needed.
+
+if ($port === 0) {
+    echo "PORT=", $server->getPort(), "\n";
+}
+fprintf(STDERR, "pub/sub server listening on ws://127.0.0.1:%d\n", $server->getPort());
+$server->run();

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The chat room example's JSON protocol (examples/chat/PROTOCOL.md) against a
+# raw Node "ws" client: malformed and oversize input, nickname and room rules,
+# private messages, moderation, session takeover, the rate limit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tests/lib/server.sh
+
+TOKEN=test-moderator-token
+start_server examples/chat/server.php --host 127.0.0.1 --port 0 --moderator-token "$TOKEN"
+grep -q "^Chat room: http://127.0.0.1:$PORT\$" "$SERVER_OUT" || { echo "no 'Chat room:' URL line"; cat "$SERVER_OUT"; exit 1; }
+
+rc=0
+timeout 60 node tests/interop/chat_protocol.js "$PORT" "$TOKEN" || rc=$?
+
+stop_server || { echo "server exited with an error"; rc=1; }
+# Handler errors and PHP warnings go to stderr: there must be none.
+if [ -s "$SERVER_ERR" ]; then
+	echo "server stderr:"; cat "$SERVER_ERR"; rc=1
+fi
+grep -q "^Chat room stopped.\$" "$SERVER_OUT" || { echo "the server did not stop cleanly"; tail -5 "$SERVER_OUT"; rc=1; }
+exit $rc
