@@ -5,6 +5,11 @@ PHP_ARG_ENABLE([websocket],
   [AS_HELP_STRING([--enable-websocket], [Enable the native WebSocket server])],
   [no])
 
+PHP_ARG_WITH([websocket-tls],
+  [whether to build wss:// support (OpenSSL)],
+  [AS_HELP_STRING([--without-websocket-tls], [websocket: build without TLS (wss://)])],
+  [yes], [no])
+
 PHP_ARG_WITH([websocket-compression],
   [whether to build permessage-deflate support (zlib)],
   [AS_HELP_STRING([--without-websocket-compression], [websocket: build without permessage-deflate compression])],
@@ -56,7 +61,24 @@ if test "$PHP_WEBSOCKET" != "no"; then
     AC_MSG_NOTICE([websocket: permessage-deflate disabled (--without-websocket-compression)])
   fi
 
-  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c"
+  if test "$PHP_WEBSOCKET_TLS" != "no"; then
+    AC_CHECK_HEADER([openssl/ssl.h], [
+      PHP_CHECK_LIBRARY([ssl], [OPENSSL_init_ssl], [
+        PHP_ADD_LIBRARY([ssl], 1, WEBSOCKET_SHARED_LIBADD)
+        PHP_ADD_LIBRARY([crypto], 1, WEBSOCKET_SHARED_LIBADD)
+        WS_CFLAGS="$WS_CFLAGS -DWS_HAVE_OPENSSL=1"
+        AC_MSG_NOTICE([websocket: TLS (wss://) enabled (OpenSSL)])
+      ], [
+        AC_MSG_WARN([websocket: libssl 1.1+ not found: building without TLS])
+      ], [-lcrypto])
+    ], [
+      AC_MSG_WARN([websocket: openssl/ssl.h not found (install libssl-dev): building without TLS])
+    ])
+  else
+    AC_MSG_NOTICE([websocket: TLS disabled (--without-websocket-tls)])
+  fi
+
+  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c core/ws_tls.c"
 
   PHP_NEW_EXTENSION(websocket, websocket.c websocket_server.c websocket_conn.c $WS_CORE_SOURCES, $ext_shared,, $WS_CFLAGS)
   PHP_ADD_BUILD_DIR($ext_builddir/core)

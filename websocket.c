@@ -16,6 +16,7 @@
 #include "core/ws_alloc.h"
 #include "core/ws_loop.h"
 #include "core/ws_deflate.h"
+#include "core/ws_tls.h"
 
 #include "websocket_arginfo.h"
 
@@ -92,7 +93,11 @@ PHP_MINFO_FUNCTION(websocket)
 	php_info_print_table_header(2, "websocket support", "enabled");
 	php_info_print_table_row(2, "Version", PHP_WEBSOCKET_VERSION);
 	php_info_print_table_row(2, "Event loop backend", ws_loop_backend());
-	php_info_print_table_row(2, "TLS (wss://)", "not built in");
+	if (ws_tls_available()) {
+		php_info_print_table_row(2, "TLS (wss://)", ws_tls_library_version());
+	} else {
+		php_info_print_table_row(2, "TLS (wss://)", "not built in");
+	}
 	if (ws_deflate_available()) {
 		char buf[64];
 		snprintf(buf, sizeof(buf), "enabled (zlib %s)", ws_deflate_zlib_version());

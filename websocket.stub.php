@@ -52,11 +52,37 @@ final class Server implements \Countable
      *   ping_interval, pong_timeout, close_timeout, shutdown_timeout,
      *   max_connections, max_connections_per_ip, max_buffered_amount,
      *   low_water_mark, backpressure ("close" or "drop"), max_memory,
-     *   subprotocols, allowed_origins, document_root, backlog.
+     *   subprotocols, allowed_origins, document_root, backlog;
+     *   compression, compression_level, compression_memory_level,
+     *   compression_window_bits, compression_threshold,
+     *   compression_context_takeover (permessage-deflate);
+     *   tls_cert, tls_key, tls_key_passphrase, tls_ca, tls_min_version
+     *   ("1.2" or "1.3"), tls_ciphers, tls_verify_peer (wss:// on this
+     *   first listener).
      *   Unknown keys and bad values throw \ValueError naming the option.
-     * @throws Exception when the address cannot be bound.
+     * @throws Exception when the address cannot be bound, or a TLS file
+     *   cannot be loaded (with OpenSSL's reason).
      */
     public function __construct(string $host = "0.0.0.0", int $port = 8080, array $options = []) {}
+
+    /**
+     * Adds a listener: one server can serve ws:// and wss:// together, with
+     * the same handlers and topics.
+     *
+     * @param array $options Only the tls_* options (see the constructor):
+     *   with tls_cert and tls_key the listener serves wss://.
+     * @throws Exception when the address cannot be bound or a TLS file cannot be loaded.
+     */
+    public function listen(string $host, int $port, array $options = []): static {}
+
+    /**
+     * Re-reads the certificate and key of every TLS listener (SIGHUP does the
+     * same while running). New connections get the new certificate; open
+     * ones keep theirs.
+     *
+     * @throws Exception when a file cannot be loaded; the old certificate stays in use.
+     */
+    public function reloadTls(): void {}
 
     /**
      * Sets the handler of an event, replacing any previous one.
@@ -109,8 +135,11 @@ final class Server implements \Countable
     /** @return int The number of open connections. */
     public function count(): int {}
 
-    /** @return int The port actually bound (useful with port 0). */
-    public function getPort(): int {}
+    /**
+     * @param int $listener Index of the listener: 0 for the constructor's, then one per listen() call.
+     * @return int The port actually bound (useful with port 0).
+     */
+    public function getPort(int $listener = 0): int {}
 
     /**
      * Calls $callback every $ms milliseconds while the server runs.

@@ -518,8 +518,8 @@ static zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_
 			} else {
 				OPT_ERR("option \"compression_context_takeover\" must be a bool or an array with bool keys \"server\" and \"client\"");
 			}
-		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins")) {
-			/* lists: second pass */
+		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0) {
+			/* lists and TLS: handled once the core exists (TLS keys are checked there too) */
 		} else if (key_is(key, "document_root")) {
 			if (Z_TYPE_P(v) != IS_STRING && Z_TYPE_P(v) != IS_NULL) {
 				OPT_ERR("option \"document_root\" must be a directory path or null, %s given", zend_zval_type_name(v));
@@ -542,6 +542,115 @@ static zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_
 	}
 	if (cfg->max_frame_size > cfg->max_message_size) {
 		zend_argument_value_error(3, "option \"max_frame_size\" must not exceed \"max_message_size\"");
+		return FAILURE;
+	}
+	return SUCCESS;
+}
+
+/* ------------------------------------------------------------ TLS options */
+
+static const char *const php_websocket_tls_keys[] = {
+	"tls_cert", "tls_key", "tls_key_passphrase", "tls_ca", "tls_min_version", "tls_ciphers", "tls_verify_peer"
+};
+
+/* A string option that must be a readable path (no NUL); NULL when absent. */
+static zend_result tls_string(HashTable *opts, uint32_t arg, const char *name, bool path, const char **out)
+{
+	zval *v = zend_hash_str_find_deref(opts, name, strlen(name));
+	*out = NULL;
+	if (v == NULL || Z_TYPE_P(v) == IS_NULL) {
+		return SUCCESS;
+	}
+	if (Z_TYPE_P(v) != IS_STRING || Z_STRLEN_P(v) == 0 || memchr(Z_STRVAL_P(v), 0, Z_STRLEN_P(v))) {
+		zend_argument_value_error(arg, "option \"%s\" must be a non-empty string without NUL bytes", name);
+		return FAILURE;
+	}
+	*out = Z_STRVAL_P(v);
+	return SUCCESS;
+}
+
+/*
+ * Builds the TLS context described by the tls_* options of opts (*out NULL
+ * when there are none).  only_tls: every key must be a TLS one (listen()).
+ * Throws ValueError for bad values and WebSocket\Exception for files
+ * OpenSSL cannot use.
+ */
+static zend_result php_websocket_tls_options(HashTable *opts, uint32_t arg, bool only_tls, ws_tls_ctx_t **out)
+{
+	*out = NULL;
+	if (opts == NULL) {
+		return SUCCESS;
+	}
+	zend_string *key;
+	zend_ulong idx;
+	bool any = false;
+	ZEND_HASH_FOREACH_KEY(opts, idx, key) {
+		bool known = false;
+		for (size_t i = 0; key && i < sizeof(php_websocket_tls_keys) / sizeof(php_websocket_tls_keys[0]); i++) {
+			known |= key_is(key, php_websocket_tls_keys[i]);
+		}
+		if (key && ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0 && !known) {
+			zend_argument_value_error(arg, "contains unknown option \"%s\"", ZSTR_VAL(key));
+			return FAILURE;
+		}
+		if (only_tls && !known) {
+			if (key) {
+				zend_argument_value_error(arg, "contains unknown option \"%s\" (only tls_* options can be set per listener)", ZSTR_VAL(key));
+			} else {
+				zend_argument_value_error(arg, "must be an array with string keys, found index " ZEND_ULONG_FMT, idx);
+			}
+			return FAILURE;
+		}
+		any |= known;
+	} ZEND_HASH_FOREACH_END();
+	if (!any) {
+		return SUCCESS;
+	}
+	ws_tls_config_t cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.min_version = 12;
+	if (tls_string(opts, arg, "tls_cert", true, &cfg.cert_file) == FAILURE
+		|| tls_string(opts, arg, "tls_key", true, &cfg.key_file) == FAILURE
+		|| tls_string(opts, arg, "tls_key_passphrase", false, &cfg.passphrase) == FAILURE
+		|| tls_string(opts, arg, "tls_ca", true, &cfg.ca_file) == FAILURE
+		|| tls_string(opts, arg, "tls_ciphers", false, &cfg.ciphers) == FAILURE) {
+		return FAILURE;
+	}
+	zval *v = zend_hash_str_find_deref(opts, "tls_min_version", sizeof("tls_min_version") - 1);
+	if (v && Z_TYPE_P(v) != IS_NULL) {
+		if (Z_TYPE_P(v) == IS_STRING && zend_string_equals_literal(Z_STR_P(v), "1.2")) {
+			cfg.min_version = 12;
+		} else if (Z_TYPE_P(v) == IS_STRING && zend_string_equals_literal(Z_STR_P(v), "1.3")) {
+			cfg.min_version = 13;
+		} else {
+			zend_argument_value_error(arg, "option \"tls_min_version\" must be \"1.2\" or \"1.3\"");
+			return FAILURE;
+		}
+	}
+	v = zend_hash_str_find_deref(opts, "tls_verify_peer", sizeof("tls_verify_peer") - 1);
+	if (v && Z_TYPE_P(v) != IS_NULL) {
+		if (Z_TYPE_P(v) != IS_TRUE && Z_TYPE_P(v) != IS_FALSE) {
+			zend_argument_value_error(arg, "option \"tls_verify_peer\" must be of type bool, %s given", zend_zval_type_name(v));
+			return FAILURE;
+		}
+		cfg.verify_peer = Z_TYPE_P(v) == IS_TRUE;
+	}
+	if (cfg.cert_file == NULL || cfg.key_file == NULL) {
+		zend_argument_value_error(arg, "options \"tls_cert\" and \"tls_key\" must be given together");
+		return FAILURE;
+	}
+	if (cfg.verify_peer && cfg.ca_file == NULL) {
+		zend_argument_value_error(arg, "option \"tls_verify_peer\" needs \"tls_ca\" to verify client certificates against");
+		return FAILURE;
+	}
+	if (!ws_tls_available()) {
+		zend_throw_exception(websocket_exception_ce, "TLS options given, but the extension was built without TLS (OpenSSL)", 0);
+		return FAILURE;
+	}
+	char err[512];
+	*out = ws_tls_ctx_new(&cfg, err, sizeof(err));
+	if (*out == NULL) {
+		zend_throw_exception(websocket_exception_ce, err, 0);
 		return FAILURE;
 	}
 	return SUCCESS;
@@ -617,14 +726,65 @@ ZEND_METHOD(WebSocket_Server, __construct)
 			ws_server_set_document_root(core, Z_STRVAL_P(v));
 		}
 	}
+	ws_tls_ctx_t *tls = NULL;
+	if (php_websocket_tls_options(opts, 3, false, &tls) == FAILURE) {
+		ws_server_free(core);
+		RETURN_THROWS();
+	}
 	char err[256];
-	if (ws_server_listen(core, host ? ZSTR_VAL(host) : "0.0.0.0", (int)port, err, sizeof(err)) != 0) {
+	if (ws_server_listen(core, host ? ZSTR_VAL(host) : "0.0.0.0", (int)port, tls, err, sizeof(err)) != 0) {
 		int e = errno;
+		ws_tls_ctx_free(tls);
 		ws_server_free(core);
 		zend_throw_exception(websocket_exception_ce, err, e);
 		RETURN_THROWS();
 	}
 	srv->core = core;
+}
+
+ZEND_METHOD(WebSocket_Server, listen)
+{
+	zend_string *host;
+	zend_long port;
+	HashTable *opts = NULL;
+	ZEND_PARSE_PARAMETERS_START(2, 3)
+		Z_PARAM_STR(host)
+		Z_PARAM_LONG(port)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_ARRAY_HT(opts)
+	ZEND_PARSE_PARAMETERS_END();
+	PHP_WS_SERVER_FETCH(srv);
+	if (ZSTR_LEN(host) == 0 || memchr(ZSTR_VAL(host), 0, ZSTR_LEN(host))) {
+		zend_argument_value_error(1, "must be a non-empty address without NUL bytes");
+		RETURN_THROWS();
+	}
+	if (port < 0 || port > 65535) {
+		zend_argument_value_error(2, "must be between 0 and 65535");
+		RETURN_THROWS();
+	}
+	ws_tls_ctx_t *tls = NULL;
+	if (php_websocket_tls_options(opts, 3, true, &tls) == FAILURE) {
+		RETURN_THROWS();
+	}
+	char err[256];
+	if (ws_server_listen(srv->core, ZSTR_VAL(host), (int)port, tls, err, sizeof(err)) != 0) {
+		int e = errno;
+		ws_tls_ctx_free(tls);
+		zend_throw_exception(websocket_exception_ce, err, e);
+		RETURN_THROWS();
+	}
+	RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS));
+}
+
+ZEND_METHOD(WebSocket_Server, reloadTls)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	char err[512];
+	if (ws_server_reload_tls(srv->core, err, sizeof(err)) != 0) {
+		zend_throw_exception(websocket_exception_ce, err, 0);
+		RETURN_THROWS();
+	}
 }
 
 ZEND_METHOD(WebSocket_Server, on)
@@ -803,9 +963,17 @@ ZEND_METHOD(WebSocket_Server, count)
 
 ZEND_METHOD(WebSocket_Server, getPort)
 {
-	ZEND_PARSE_PARAMETERS_NONE();
+	zend_long idx = 0;
+	ZEND_PARSE_PARAMETERS_START(0, 1)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_LONG(idx)
+	ZEND_PARSE_PARAMETERS_END();
 	PHP_WS_SERVER_FETCH(srv);
-	RETURN_LONG(ws_server_port(srv->core, 0));
+	if (idx < 0 || (size_t)idx >= ws_server_listener_count(srv->core)) {
+		zend_argument_value_error(1, "must be between 0 and %zu (the listeners of this server)", ws_server_listener_count(srv->core) - 1);
+		RETURN_THROWS();
+	}
+	RETURN_LONG(ws_server_port(srv->core, (size_t)idx));
 }
 
 static void php_websocket_add_timer(INTERNAL_FUNCTION_PARAMETERS, bool repeat)

@@ -51,6 +51,7 @@
 #include "ws_map.h"
 #include "ws_server.h"
 #include "ws_static.h"
+#include "ws_tls.h"
 #include "ws_utf8.h"
 
 #define WS_READ_CHUNK (256 * 1024)   /* the shared read buffer */
@@ -78,7 +79,8 @@ typedef struct ws_seg {
 } ws_seg_t;
 
 typedef enum conn_state {
-	ST_HTTP = 0,       /* reading the request head */
+	ST_TLS = 0,        /* TLS handshake (wss:// listeners only) */
+	ST_HTTP,           /* reading the request head */
 	ST_RESPONDING,     /* an HTTP answer is queued; close when flushed */
 	ST_OPEN,
 	ST_CLOSING,        /* close frame sent and/or received; waiting for the other */
@@ -113,6 +115,7 @@ struct ws_conn {
 	ws_io_t io;
 	ws_timer_t timer;
 	uint64_t id;
+	ws_tls_conn_t *tls;          /* NULL on plain TCP: the only cost TLS adds to it */
 	void *user;
 	ws_conn_t *prev, *next;      /* server->conns (all sockets) */
 	ws_conn_t *open_prev, *open_next; /* server->open_head: open WebSocket connections, in open order */
@@ -186,6 +189,7 @@ typedef struct ws_listener {
 	int fd;
 	int port;
 	ws_server_t *server;
+	ws_tls_ctx_t *tls;           /* owned; NULL for ws:// */
 } ws_listener_t;
 
 typedef struct ws_utimer {
@@ -434,6 +438,7 @@ void ws_server_free(ws_server_t *s)
 			ws_io_stop(s->loop, &s->listeners[i].io);
 			close(s->listeners[i].fd);
 		}
+		ws_tls_ctx_free(s->listeners[i].tls);
 	}
 	ws_free(s->listeners);
 	if (s->spare_fd >= 0) {
@@ -520,7 +525,7 @@ int ws_server_set_document_root(ws_server_t *s, const char *path)
 
 static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
 
-int ws_server_listen(ws_server_t *s, const char *host, int port, char *err, size_t errcap)
+int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap)
 {
 	struct addrinfo hints, *res = NULL;
 	char portstr[16];
@@ -587,6 +592,7 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, char *err, size
 	l[s->nlisteners].fd = fd;
 	l[s->nlisteners].port = bound;
 	l[s->nlisteners].server = s;
+	l[s->nlisteners].tls = tls;
 	s->nlisteners++;
 	if (s->accepting) {
 		for (size_t i = 0; i < s->nlisteners; i++) {
@@ -594,6 +600,17 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, char *err, size
 		}
 	}
 	return 0;
+}
+
+int ws_server_reload_tls(ws_server_t *s, char *err, size_t errcap)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (s->listeners[i].tls && ws_tls_ctx_reload(s->listeners[i].tls, err, errcap) != 0) {
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 int ws_server_port(const ws_server_t *s, size_t i)
@@ -673,7 +690,7 @@ static void per_ip_release(ws_conn_t *c)
 	c->counted_ip = 0;
 }
 
-static void conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer)
+static void conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_t *tls)
 {
 	ws_conn_t *c = ws_malloc(sizeof(*c));
 	if (c == NULL) {
@@ -685,10 +702,20 @@ static void conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer)
 	c->id = s->next_conn_id++;
 	c->peer = *peer;
 	c->state = ST_HTTP;
+	if (tls) {
+		c->tls = ws_tls_conn_new(tls, fd);
+		if (c->tls == NULL) {
+			close(fd);
+			ws_free(c);
+			return;
+		}
+		c->state = ST_TLS;
+	}
 	c->t_created = c->t_rx = c->t_data = ws_loop_now(s->loop);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ws_io_start(s->loop, &c->io, fd, WS_IO_READ, conn_io_cb, c) != 0) {
+		ws_tls_conn_free(c->tls);
 		close(fd);
 		ws_free(c);
 		return;
@@ -713,7 +740,7 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			conn_new(s, fd, &peer);
+			conn_new(s, fd, &peer, l->tls);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED) {
@@ -1275,7 +1302,7 @@ static void conn_close_internal(ws_conn_t *c, unsigned code, const char *reason,
 
 void ws_conn_close(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len)
 {
-	if (c->state == ST_HTTP || c->state == ST_RESPONDING) {
+	if (c->state == ST_TLS || c->state == ST_HTTP || c->state == ST_RESPONDING) {
 		/* Not upgraded yet: just drop the socket once what is queued is out. */
 		c->state = ST_RESPONDING;
 		conn_touch(c);
@@ -1298,6 +1325,8 @@ static void conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_
 	topics_leave_all(c);
 	per_ip_release(c);
 	ws_io_stop(s->loop, &c->io);
+	ws_tls_conn_free(c->tls);
+	c->tls = NULL;
 	close(c->io.fd);
 	ws_timer_stop(s->loop, &c->timer);
 	if (s->h->on_free) {
@@ -1352,6 +1381,9 @@ static void conn_free_memory(ws_conn_t *c)
 
 static ssize_t conn_write(ws_conn_t *c, struct iovec *iov, int n)
 {
+	if (c->tls) {
+		return ws_tls_writev(c->tls, iov, n);
+	}
 	struct msghdr mh;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
@@ -1362,13 +1394,32 @@ static ssize_t conn_write(ws_conn_t *c, struct iovec *iov, int n)
 
 static ssize_t conn_read(ws_conn_t *c, void *buf, size_t len)
 {
+	if (c->tls) {
+		return ws_tls_read(c->tls, buf, len);
+	}
 	return recv(c->io.fd, buf, len, 0);
+}
+
+/* 1 when nothing is left to write: the queue, and the TLS layer's record buffer. */
+static int conn_out_empty(const ws_conn_t *c)
+{
+	return c->seg_count == 0 && !(c->tls && ws_tls_write_pending(c->tls));
 }
 
 /* Writes as much of the queue as the kernel takes.  -1 on a fatal write error. */
 static int conn_flush(ws_conn_t *c)
 {
 	ws_server_t *s = c->server;
+	if (c->tls && ws_tls_write_pending(c->tls)) {
+		int f = ws_tls_flush(c->tls);
+		if (f < 0) {
+			return -1;
+		}
+		if (f > 0) {
+			c->write_blocked = 1;
+			return 0;
+		}
+	}
 	while (c->seg_count > 0) {
 		struct iovec iov[WS_IOV_MAX];
 		int n = 0;
@@ -1411,6 +1462,10 @@ static int conn_flush(ws_conn_t *c)
 			return 0;
 		}
 	}
+	if (c->tls && ws_tls_write_pending(c->tls)) {
+		c->write_blocked = 1;
+		return 0;
+	}
 	c->write_blocked = 0;
 	if (c->seg_cap > 16) {
 		/* A burst grew the ring; give the memory back when idle. */
@@ -1437,6 +1492,9 @@ static void conn_begin_linger(ws_conn_t *c)
 	 * unread input does not make the kernel answer with a reset that could
 	 * destroy our last bytes before the peer reads them.
 	 */
+	if (c->tls) {
+		ws_tls_shutdown(c->tls);
+	}
 	shutdown(c->io.fd, SHUT_WR);
 	c->shut_wr = 1;
 	c->state = ST_LINGER;
@@ -1488,7 +1546,7 @@ static void conn_settle(ws_conn_t *c)
 			}
 		}
 	}
-	if (c->seg_count == 0) {
+	if (conn_out_empty(c)) {
 		if (c->state == ST_RESPONDING) {
 			conn_begin_linger(c);
 		} else if (c->state == ST_CLOSING && c->close_sent && (c->close_received || c->fail_fast)) {
@@ -1496,14 +1554,18 @@ static void conn_settle(ws_conn_t *c)
 		}
 	}
 	unsigned want = 0;
-	if (c->seg_count) {
+	if (!conn_out_empty(c)) {
 		want |= WS_IO_WRITE;
 	}
 	if (!c->read_paused && c->state != ST_RESPONDING) {
 		want |= WS_IO_READ;
 	}
-	if (c->state == ST_RESPONDING && c->seg_count == 0) {
+	if (c->state == ST_RESPONDING && conn_out_empty(c)) {
 		want |= WS_IO_READ;
+	}
+	if (c->tls) {
+		/* A TLS read may need the socket writable, and a write readable. */
+		want |= ws_tls_wants(c->tls);
 	}
 	ws_io_set(s->loop, &c->io, want);
 }
@@ -2114,6 +2176,19 @@ static void conn_read_frames(ws_conn_t *c)
 		c->t_rx = ws_loop_now(s->loop);
 		c->ping_outstanding = 0;
 		conn_feed(c, s->rbuf, (size_t)n);
+		/*
+		 * Decrypted bytes left inside the TLS layer will not make the socket
+		 * readable again: take them now.
+		 */
+		for (int i = 0; i < 16 && c->tls && ws_tls_read_pending(c->tls) && !c->read_paused
+			&& !s->breaking && (c->state == ST_OPEN || c->state == ST_CLOSING); i++) {
+			n = conn_read(c, s->rbuf, WS_READ_CHUNK);
+			if (n <= 0) {
+				break;
+			}
+			s->stats.bytes_in += (uint64_t)n;
+			conn_feed(c, s->rbuf, (size_t)n);
+		}
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -2133,6 +2208,19 @@ static void conn_read_linger(ws_conn_t *c)
 	conn_teardown(c, c->close_code ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
 }
 
+static void conn_tls_step(ws_conn_t *c)
+{
+	int r = ws_tls_handshake(c->tls);
+	if (r < 0) {
+		c->drop = 1; /* not a WebSocket yet: no close event, nothing to say */
+	} else if (r > 0) {
+		c->state = ST_HTTP;
+		/* The request may already sit decrypted in the TLS layer. */
+		conn_read_head(c);
+	}
+	conn_touch(c);
+}
+
 static void conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 {
 	ws_conn_t *c = io->data;
@@ -2143,10 +2231,17 @@ static void conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 	if (events & WS_IO_WRITE) {
 		conn_touch(c);
 	}
+	if (c->tls) {
+		/* Readiness either way may unblock a TLS read that wanted to write. */
+		events |= WS_IO_READ;
+	}
 	if (!(events & (WS_IO_READ | WS_IO_ERROR))) {
 		return;
 	}
 	switch (c->state) {
+	case ST_TLS:
+		conn_tls_step(c);
+		break;
 	case ST_HTTP:
 		conn_read_head(c);
 		break;
@@ -2172,6 +2267,7 @@ static uint64_t conn_deadline(const ws_conn_t *c)
 	const ws_server_config_t *cfg = &c->server->cfg;
 	uint64_t d = UINT64_MAX;
 	switch (c->state) {
+	case ST_TLS:
 	case ST_HTTP:
 		if (cfg->handshake_timeout_ms) {
 			d = c->t_created + cfg->handshake_timeout_ms;
@@ -2237,6 +2333,10 @@ static void conn_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 	}
 	const ws_server_config_t *cfg = &s->cfg;
 	switch (c->state) {
+	case ST_TLS:
+		c->drop = 1; /* a TLS handshake that never completes */
+		conn_touch(c);
+		return;
 	case ST_HTTP:
 		conn_http_refuse(c, 408, NULL, "handshake timeout\n");
 		break;
@@ -2593,13 +2693,14 @@ static int ws__sigpipe[2] = { -1, -1 };
 static void ws__on_signal(int sig)
 {
 	int saved = errno;
-	if (ws__signals++ > 0) {
-		/* A second signal while shutting down: leave at once. */
+	char code = sig == SIGHUP ? 'h' : 's';
+	if (sig != SIGHUP && ws__signals++ > 0) {
+		/* A second SIGINT/SIGTERM while shutting down: leave at once. */
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
 	if (ws__sigpipe[1] >= 0) {
-		ssize_t r = write(ws__sigpipe[1], "s", 1);
+		ssize_t r = write(ws__sigpipe[1], &code, 1);
 		(void)r;
 	}
 	errno = saved;
@@ -2609,9 +2710,25 @@ static void signal_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 {
 	ws_server_t *s = io->data;
 	char buf[16];
-	while (read(io->fd, buf, sizeof(buf)) > 0) {
+	ssize_t n;
+	int stop = 0, reload = 0;
+	while ((n = read(io->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			stop |= buf[i] == 's';
+			reload |= buf[i] == 'h';
+		}
 	}
-	ws_server_stop(s);
+	if (reload) {
+		char err[256];
+		if (ws_server_reload_tls(s, err, sizeof(err)) != 0 && s->h->on_warning) {
+			char msg[320];
+			snprintf(msg, sizeof(msg), "SIGHUP: TLS reload failed, keeping the old certificate: %s", err);
+			s->h->on_warning(s, msg);
+		}
+	}
+	if (stop) {
+		ws_server_stop(s);
+	}
 }
 
 static void raise_nofile(ws_server_t *s)
@@ -2661,7 +2778,7 @@ int ws_server_run(ws_server_t *s)
 		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 
-	struct sigaction sa, old_int, old_term, old_pipe;
+	struct sigaction sa, old_int, old_term, old_pipe, old_hup;
 	ws_io_t sig_io;
 	memset(&sig_io, 0, sizeof(sig_io));
 	int have_sig = 0;
@@ -2673,6 +2790,7 @@ int ws_server_run(ws_server_t *s)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old_int);
 		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGHUP, &sa, &old_hup);
 		ws_io_start(s->loop, &sig_io, ws__sigpipe[0], WS_IO_READ, signal_io_cb, s);
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -2706,6 +2824,7 @@ int ws_server_run(ws_server_t *s)
 		ws_io_stop(s->loop, &sig_io);
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
 		close(ws__sigpipe[0]);
 		close(ws__sigpipe[1]);
 		ws__sigpipe[0] = ws__sigpipe[1] = -1;
@@ -2745,7 +2864,7 @@ void ws_server_stop(ws_server_t *s)
 	for (ws_conn_t *c = s->conns; c; c = c->next) {
 		if (c->state == ST_OPEN) {
 			conn_close_internal(c, WS_CLOSE_GOING_AWAY, "server shutting down", 20, 0);
-		} else if (c->state == ST_HTTP) {
+		} else if (c->state == ST_HTTP || c->state == ST_TLS) {
 			c->drop = 1;
 			conn_touch(c);
 		}

@@ -24,6 +24,7 @@
 #include "ws_error.h"
 #include "ws_handshake.h"
 #include "ws_deflate.h"
+#include "ws_tls.h"
 
 typedef struct ws_server ws_server_t;
 typedef struct ws_conn ws_conn_t;
@@ -121,10 +122,18 @@ const ws_server_config_t *ws_server_config(const ws_server_t *s);
 
 /*
  * Binds and listens on host:port (port 0: ephemeral).  host "::" listens
- * dual-stack.  Returns 0, or -1 with errno set and a message in err (cap
- * bytes) such as "cannot bind 0.0.0.0:80: Permission denied".
+ * dual-stack.  tls: NULL for ws://, else the context of a wss:// listener
+ * (the server takes ownership on success only).  Returns 0, or -1 with errno
+ * set and a message in err (cap bytes) such as
+ * "cannot listen on 0.0.0.0:80: Permission denied".
  */
-int ws_server_listen(ws_server_t *s, const char *host, int port, char *err, size_t errcap);
+int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap);
+/*
+ * Re-reads the certificate and key files of every TLS listener (also done on
+ * SIGHUP while running).  New connections get the new certificate, open ones
+ * keep theirs.  -1 with err set if any listener failed (it keeps its old one).
+ */
+int ws_server_reload_tls(ws_server_t *s, char *err, size_t errcap);
 /* The port of listener i (0-based), or -1. */
 int ws_server_port(const ws_server_t *s, size_t i);
 size_t ws_server_listener_count(const ws_server_t *s);

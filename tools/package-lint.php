@@ -186,8 +186,15 @@ function check_docs(array &$problems): void
 			}
 		}
 	}
+	// Options are matched with key_is(key, "name"), or listed in a "..._keys[]" table of names.
 	preg_match_all('/key_is\(key,\s*"(\w+)"\)/', $server_c, $opts);
-	foreach (array_unique($opts[1]) as $o) {
+	$names = $opts[1];
+	preg_match_all('/_keys\[\]\s*=\s*\{([^}]*)\}/', $server_c, $tables);
+	foreach ($tables[1] as $t) {
+		preg_match_all('/"(\w+)"/', $t, $m);
+		array_push($names, ...$m[1]);
+	}
+	foreach (array_unique($names) as $o) {
 		if (!str_contains($doc, "`$o`")) {
 			$problems[] = "docs/API.md does not describe the option `$o` (websocket_server.c)";
 		}

@@ -43,7 +43,8 @@ event loop (epoll, kqueue or poll) that performs the HTTP upgrade, framing,
 UTF-8 validation, ping/pong, the closing handshake, backpressure and timeouts,
 and calls PHP handlers with whole messages. Also: broadcast and topic
 publish/subscribe that encode each frame once, timers, plain HTTP answers
-and static files, graceful shutdown on SIGINT/SIGTERM.
+and static files, graceful shutdown on SIGINT/SIGTERM, and, when OpenSSL
+and zlib are found at build time, TLS (wss://) and permessage-deflate.
 TXT;
 
 /*

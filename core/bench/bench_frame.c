@@ -9,7 +9,11 @@
  * socket loop would.  Each pass first restores the masked bytes from a
  * pristine copy with memcpy, so every pass really unmasks; that memcpy of
  * the same bytes is timed too and is the yardstick: the ratio is decode
- * time over memcpy time.
+ * time over memcpy time.  Each figure is from the best of many passes.
+ *
+ * Note the memcpy reads one buffer and writes another while the decoder
+ * rewrites one buffer in place, so the decoder touches half the cache
+ * lines: with long ASCII messages it can beat memcpy.
  *
  * Build: cc -std=c11 -D_GNU_SOURCE -I. -O2 -march=native \
  *            -o bench_frame bench/bench_frame.c ../frame.c ws_utf8.c ws_error.c
@@ -121,7 +125,7 @@ static result_t bench_size(size_t size, int mixed)
 {
 	uint8_t *pristine = malloc(BENCH_BUF), *work = malloc(BENCH_BUF);
 	size_t count, total = build(pristine, BENCH_BUF, size, mixed, &count);
-	double t_dec = 0, t_cpy = 0, start = now();
+	double t_dec = 1e9, t_cpy = 1e9, start = now();
 	uint64_t passes = 0;
 	counters_t c = { 0, 0, 0 };
 	ws_frame_config_t cfg;
@@ -147,8 +151,16 @@ static result_t bench_size(size_t size, int mixed)
 			}
 		}
 		t2 = now();
-		t_cpy += t1 - t0;
-		t_dec += t2 - t1;
+		/*
+		 * Best pass of each: the machine may be shared, and the minimum is
+		 * the figure least disturbed by other load.
+		 */
+		if (t1 - t0 < t_cpy) {
+			t_cpy = t1 - t0;
+		}
+		if (t2 - t1 < t_dec) {
+			t_dec = t2 - t1;
+		}
 		passes++;
 	}
 	if (c.messages != passes * count || c.bytes != passes * count * size) {
@@ -160,9 +172,9 @@ static result_t bench_size(size_t size, int mixed)
 		fprintf(stderr, "payload not unmasked\n");
 		exit(1);
 	}
-	r.msgs_per_s = (double)(passes * count) / t_dec;
-	r.gbps = (double)(passes * total) / t_dec / 1e9;
-	r.memcpy_gbps = (double)(passes * total) / t_cpy / 1e9;
+	r.msgs_per_s = (double)count / t_dec;
+	r.gbps = (double)total / t_dec / 1e9;
+	r.memcpy_gbps = (double)total / t_cpy / 1e9;
 	r.ratio = t_dec / t_cpy;
 	printf("%6zu B%s: %12.0f msgs/s  %7.2f GB/s  (memcpy %7.2f GB/s, decode/memcpy %.2fx)  [%zu msgs x %llu passes, sink %llu]\n",
 		size, mixed ? " mixed UTF-8" : "", r.msgs_per_s, r.gbps, r.memcpy_gbps, r.ratio, count,

@@ -127,8 +127,8 @@ final class Chat
         unset($this->members[self::key($me->nick)]);
         $this->publishLeave($conn, match (true) {
             $me->kickedBy !== null => ['reason' => 'kicked', 'by' => $me->kickedBy, 'text' => $me->kickReason],
-            $code === 1000 || $code === 1001 => ['reason' => 'left'],
-            default => ['reason' => 'lost'],
+            $code === 1006 => ['reason' => 'lost'], // no closing handshake: network trouble
+            default => ['reason' => 'left'],
         });
         echo "{$me->nick} left #{$me->room} ($code)\n";
     }
@@ -195,7 +195,7 @@ final class Chat
         $me = $conn->data;
         $text = self::text(self::field($msg, 'text'));
         $message = ['type' => 'message', 'room' => $me->room, 'from' => $me->nick, 'text' => $text, 'ts' => self::now()];
-        // Most recently active room last: the eviction in remember() drops the coldest.
+        // Most recently active room last: forgetIdleRooms() drops the coldest first.
         $lines = $this->history[$me->room] ?? [];
         unset($this->history[$me->room]);
         $lines[] = $message;
@@ -251,7 +251,9 @@ final class Chat
         $this->send($target, ['type' => 'kicked', 'by' => $conn->data->nick, 'reason' => $reason]);
         // A close reason is at most 123 bytes: cut it, on a character boundary.
         $target->close(4000, self::cut($reason, 123));
-        $this->send($conn, ['type' => 'notice', 'text' => "{$target->data->nick} was kicked.", 'ts' => self::now()]);
+        if ($target->data->room !== $conn->data->room) { // otherwise the leave notice says it
+            $this->send($conn, ['type' => 'notice', 'text' => "{$target->data->nick} was kicked.", 'ts' => self::now()]);
+        }
     }
 
     /**
@@ -262,7 +264,7 @@ final class Chat
     private function withinRateLimit(Connection $conn): bool
     {
         $me = $conn->data;
-        $now = microtime(true);
+        $now = hrtime(true) / 1e9; // monotonic: immune to clock changes
         $me->recent = array_values(array_filter($me->recent, fn (float $t) => $t > $now - RATE_WINDOW));
         $me->recent[] = $now;
         $n = count($me->recent);

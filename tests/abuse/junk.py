@@ -203,6 +203,7 @@ def main():
     sampler.sample(0)
     for c in conns:
         check(c.state != "new" and c.state != "connecting", "connection %d never connected" % c.idx)
+        check(not c.upgrade or c.state == "junk", "connection %d never got its 101" % c.idx)
     statuses = collections.defaultdict(collections.Counter)
     worst = 0.0
     for c in (c for c in conns if not c.upgrade):

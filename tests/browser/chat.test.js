@@ -124,6 +124,9 @@ async function main() {
     await bob.locator('#messages li.msg.private .tag').last().textContent(),
   ];
   if (tags[0] !== 'private to you' || tags[1] !== 'private to alice') throw new Error(`private labels: ${tags}`);
+  await say(alice, '/msg bob Deal. See you at noon!');
+  await bob.locator('#messages li.msg.private[data-from="alice"] .text').filter({ hasText: 'Deal. See you at noon!' }).waitFor();
+  await alice.locator('#messages li.msg.private[data-from="alice"] .tag').filter({ hasText: 'private to bob' }).waitFor();
   if (await carol.locator('#messages li.msg.private').count() !== 0) throw new Error('carol saw a private message');
   log('a private message is shown, marked private, to both ends only');
 

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib/server.sh
+: "${NODE_PATH:=$PWD/.work/node/node_modules}"
+export NODE_PATH
 
 TOKEN=test-moderator-token
 start_server examples/chat/server.php --host 127.0.0.1 --port 0 --moderator-token "$TOKEN"

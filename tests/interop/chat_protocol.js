@@ -321,9 +321,10 @@ step('newcomers get the last 50 messages of the room', async () => {
   for (let i = 0; i < 6; i++) talkers.push(await joined(`talker${i}`, 'history'));
   let n = 0;
   for (const t of talkers) {
+    // One talker at a time: lines from different connections may be handled in any order.
     for (let k = 0; k < 9; k++) t.send({ type: 'say', text: `line ${++n}` });
+    await t.next((m) => m.type === 'message' && m.text === `line ${n}`, `line ${n}`);
   }
-  await talkers[5].next((m) => m.type === 'message' && m.text === `line ${n}`, 'the last line');
   const late = await joined('latecomer', 'history');
   equal(late.room.history.length, 50, 'history length');
   equal(late.room.history[0].text, `line ${n - 49}`, 'oldest kept line');
@@ -349,16 +350,17 @@ step('kick needs /mod with the right token; the kicked user gets the reason and 
   equal([closed.code, closed.reason], [4000, 'spamming links'], 'close');
   const left = await alice.next((m) => m.type === 'leave' && m.nick === 'bob', 'leave');
   equal([left.reason, left.by, left.text], ['kicked', 'alice', 'spamming links'], 'leave notice');
-  await alice.next((m) => m.type === 'notice', 'kick confirmation');
 });
 
 step('a long kick reason is cut to 123 bytes on a character boundary in the close frame', async () => {
-  const victim = await joined('victim');
+  const victim = await joined('victim', 'elsewhere');
   const reason = '\u00e9'.repeat(100);                        // 200 bytes of UTF-8
   alice.send({ type: 'kick', nick: 'victim', reason });
   equal((await victim.next((m) => m.type === 'kicked', 'kicked')).reason, reason, 'full reason in the message');
   const closed = await victim.closing();
   equal([closed.code, closed.reason], [4000, '\u00e9'.repeat(61)], 'close');
+  // Kicked from another room: the moderator gets a notice instead of the leave.
+  equal((await alice.next((m) => m.type === 'notice', 'kick confirmation')).text, 'victim was kicked.', 'notice');
 });
 
 step('the same tab takes its nickname back with its session; others cannot', async () => {
@@ -393,6 +395,38 @@ step('the room is still up after all this', async () => {
   await alice.next((m) => m.type === 'message' && m.text === 'all good', 'message');
   await c.close();
   await alice.close();
+});
+
+step('plain HTTP on the same port: the page from document_root, nothing outside it, /stats', async () => {
+  const base = `http://127.0.0.1:${port}`;
+  const page = await fetch(`${base}/`);
+  equal(page.status, 200, 'GET /');
+  assert(page.headers.get('content-type').startsWith('text/html'), `content type ${page.headers.get('content-type')}`);
+  assert((await page.text()).includes('Join the chat'), 'the page is the chat page');
+  const js = await fetch(`${base}/app.js`);
+  equal([js.status, js.headers.get('content-type')], [200, 'text/javascript; charset=utf-8'], 'GET /app.js');
+  for (const p of ['/server.php', '/../server.php', '/%2e%2e/server.php', '/PROTOCOL.md']) {
+    const r = await fetch(base + p);
+    assert(r.status >= 400, `GET ${p} answered ${r.status}`);
+    assert(!(await r.text()).includes('<?php'), `GET ${p} leaked the server's source`);
+  }
+  const stats = await fetch(`${base}/stats`);
+  equal([stats.status, stats.headers.get('content-type')], [200, 'application/json'], 'GET /stats');
+  const body = await stats.json();
+  assert(Number.isInteger(body.online) && typeof body.rooms === 'object', `stats ${JSON.stringify(body)}`);
+});
+
+step('a WebSocket handshake on another path than /chat is refused with 404', async () => {
+  const status = await new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/elsewhere`);
+    const timer = setTimeout(() => reject(new Error('no answer to the handshake')), WAIT_MS);
+    ws.on('unexpected-response', (req, res) => { clearTimeout(timer); resolve(res.statusCode); req.destroy(); });
+    ws.on('open', () => { clearTimeout(timer); ws.terminate(); resolve(101); });
+    ws.on('error', () => {});
+  });
+  equal(status, 404, 'handshake status');
+  const c = await joined('stillthere');
+  await c.close();
 });
 
 (async () => {
