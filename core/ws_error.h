@@ -44,7 +44,7 @@ typedef enum ws_err {
 	WS_ERR_INVALID_UTF8 = -12,         /* text message or close reason not UTF-8: 1007 */
 	WS_ERR_FRAME_TOO_BIG = -13,        /* frame over max_frame_size: 1009 */
 	WS_ERR_MESSAGE_TOO_BIG = -14,      /* message over max_message_size: 1009 */
-	WS_ERR_COMPRESSION = -15,          /* corrupt permessage-deflate data, or RSV1 on a continuation: 1002 */
+	WS_ERR_COMPRESSION = -15,          /* corrupt permessage-deflate data: 1002 (RSV1 misuse is WS_ERR_RESERVED_BITS) */
 	WS_ERR_NOMEM = -16,                /* allocation failed: 1011 */
 	WS_ERR_CALLBACK = -17,             /* a callback asked to abort: 1011 */
 

@@ -141,6 +141,11 @@ void ws_frame_parser_configure(ws_frame_parser_t *p, const ws_frame_config_t *co
  * fewer if a callback returned WS_FRAME_PAUSE (feed the rest again later;
  * unconsumed bytes are untouched).  Returns a negative WS_ERR_* on error;
  * the error is sticky: later calls return it at once and fire no callback.
+ * A pause on the very last byte returns len, yet an event may still be due
+ * (on_message_end after a pause in on_message_data): a caller that pauses
+ * from a data callback calls feed(p, NULL, 0) before waiting for input.
+ * Limits: max_frame_size applies to control frames too.  Calling feed from
+ * inside a callback is not supported.
  */
 ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len);
 

@@ -23,6 +23,8 @@ $s2 = ws_tcp_connect($w->port);
 $r = ws_parse_http_response(ws_read_until_eof($s1));
 echo $r['status'], ' ', $r['headers']['connection'], ' ', $r['body'];
 echo ws_parse_http_response(ws_read_until_eof($s2))['status'], "\n";
+fclose($s1);
+fclose($s2);
 
 // A client that answers pings stays connected across several intervals.
 $c = WsClient::connect($w->port, '/alive');
@@ -43,6 +45,7 @@ $ops = [];
 while (($f = $d->readFrame()) !== null) {
     $ops[] = $f[0];
 }
+$d->disconnect();
 echo 'silent client got opcodes ', implode(',', $ops), " then EOF\n";
 echo $w->waitFor('CLOSE /silent'), "\n";
 $c->close();
@@ -58,3 +61,20 @@ echo 'pings before the close: ', count($e->pings) > 0 ? 'yes' : 'no', "\n";
 echo $w->waitFor('CLOSE'), "\n";
 var_dump($w->stop());
 echo $w->stderr;
+--EXPECT--
+408 close handshake timeout
+408
+string(15) "text:still here"
+silent client got opcodes 9 then EOF
+CLOSE /silent 1006 []
+CLOSE /alive 1000 []
+int(0)
+array(2) {
+  [0]=>
+  int(1001)
+  [1]=>
+  string(12) "idle timeout"
+}
+pings before the close: yes
+CLOSE /idle 1001 []
+int(0)

@@ -444,7 +444,8 @@ final class Chat
 
 $opts = getopt('', ['host:', 'port:', 'moderator-token:', 'help']);
 if (isset($opts['help'])) {
-    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN]\n";
+    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN]\n",
+        "The token can also come from CHAT_MODERATOR_TOKEN; without either, one is generated and printed.\n";
     exit(0);
 }
 $host = (string) ($opts['host'] ?? '127.0.0.1');

@@ -74,9 +74,9 @@ wait_log() {
 
 # start_canary: connects the canary to $PORT and waits for its first echo.
 start_canary() {
-	CANARY_OUT="$TMP/canary.out"
-	CANARY_STOP="$TMP/canary.stop"
-	rm -f "$CANARY_STOP"
+	# Fresh files for every canary: a test may run several, one after the other.
+	CANARY_OUT=$(mktemp -p "$TMP" canary.XXXXXX)
+	CANARY_STOP="$CANARY_OUT.stop"
 	"$PY" "$ABUSE/canary.py" "$PORT" "$CANARY_STOP" >"$CANARY_OUT" 2>&1 &
 	CANARY_PID=$!
 	local end=$(($(date +%s%N) + 15 * 1000000000))

@@ -12,14 +12,16 @@ export NODE_PATH
 [ -f "$NODE_PATH/playwright-core/package.json" ] || { echo "playwright-core is missing from $NODE_PATH"; exit 1; }
 
 TOKEN=browser-test-token
-start_server examples/chat/server.php --host 127.0.0.1 --port 0 --moderator-token "$TOKEN"
+# Every notice or warning goes to stderr, which must stay empty.
+start_server -d display_errors=stderr -d error_reporting=-1 examples/chat/server.php --host 127.0.0.1 --port 0 --moderator-token "$TOKEN"
 mkdir -p docs
 
 rc=0
 # The test stops this server itself (to check reconnection) and restarts it on the same port.
 timeout 90 node tests/browser/chat.test.js "$PORT" "$TOKEN" "$SERVER_PID" docs/chat.png || rc=$?
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=
+# Normally gone by now (stopped by the test); if the test failed early, stop it here.
+stop_server || { echo "the server exited with an error"; rc=1; }
+grep -q "^Chat room stopped.\$" "$SERVER_OUT" || { echo "the server did not stop cleanly"; tail -5 "$SERVER_OUT"; rc=1; }
 
 if [ -s "$SERVER_ERR" ]; then
 	echo "server stderr:"; cat "$SERVER_ERR"; rc=1

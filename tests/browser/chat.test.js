@@ -67,7 +67,7 @@ function notice(page, kind, text) {
 }
 
 function startServer() {
-  const child = spawn('php', ['-d', `extension=${process.env.SO}`, 'examples/chat/server.php',
+  const child = spawn('php', ['-d', `extension=${process.env.SO}`, '-d', 'display_errors=stderr', '-d', 'error_reporting=-1', 'examples/chat/server.php',
     '--host', '127.0.0.1', '--port', port, '--moderator-token', token], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -133,8 +133,9 @@
     ui.retryNow.hidden = true;
   }
 
+  // "Retry now", or the network came back: skip the rest of the wait.
   function retryNow() {
-    if (state.ws) return;
+    if (state.ws || ui.retryNow.hidden) return; // connected, or not waiting to retry (e.g. kicked)
     connect();
   }
 
