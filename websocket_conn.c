@@ -14,6 +14,7 @@
 #include "php.h"
 #include "zend_exceptions.h"
 #include "ext/standard/url.h"
+#include "zend_smart_str.h"
 #include "php_websocket_private.h"
 #include "core/ws_frame.h"
 #include "core/ws_utf8.h"

@@ -914,6 +914,11 @@ static void thread_init(thread_t *th)
 	}
 }
 
+typedef struct cpu_probe cpu_probe_t;
+static void cpu_begin(cpu_probe_t *p);
+static void cpu_end(cpu_probe_t *p);
+static cpu_probe_t *g_cpu;
+
 static void *echo_thread(void *arg)
 {
 	thread_t *th = arg;
@@ -933,7 +938,12 @@ static void *echo_thread(void *arg)
 		for (int k = 0; k < O.inflight; k++) { send_data(c, th->now, c->seq++, c->id); c->inflight++; }
 		flush(c);
 	}
-	while (!g_stop && th->now < g_t_end) loop_once(th, 10);
+	int probing = 0;
+	while (!g_stop && th->now < g_t_end) {
+		loop_once(th, 10);
+		if (th->idx == 0 && !probing && th->now >= g_t_begin) { cpu_begin(g_cpu); probing = 1; }
+	}
+	if (th->idx == 0) { if (!probing) cpu_begin(g_cpu); cpu_end(g_cpu); }
 	/* drain: the answers to what is still in flight */
 	uint64_t drain_end = th->now + secs_ns(2);
 	for (;;) {
@@ -984,6 +994,55 @@ static long long read_cpu_ticks(long pid)
 		}
 	}
 	return ut + st;
+}
+
+/* Busy time of the whole machine, in seconds summed over every CPU. */
+static double machine_busy_s(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f) return -1;
+	unsigned long long v[8] = { 0 };
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 5) return -1;
+	unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+	return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU use while measuring: the server's, ours, and everything else's (in
+ * cores), to tell a server-bound run from a generator-bound or noisy one. */
+struct cpu_probe {
+	long long srv0;
+	double self0, mach0;
+	uint64_t wall0;
+	double server, self, other;
+};
+
+static double self_cpu_s(void);
+
+static void cpu_begin(cpu_probe_t *p)
+{
+	p->srv0 = O.pid ? read_cpu_ticks(O.pid) : -1;
+	p->self0 = self_cpu_s();
+	p->mach0 = machine_busy_s();
+	p->wall0 = now_ns();
+}
+
+static void cpu_end(cpu_probe_t *p)
+{
+	double wall = (double)(now_ns() - p->wall0) / 1e9;
+	long long srv1 = O.pid ? read_cpu_ticks(O.pid) : -1;
+	double mach1 = machine_busy_s();
+	p->server = p->srv0 >= 0 && srv1 >= 0 ? (double)(srv1 - p->srv0) / (double)sysconf(_SC_CLK_TCK) / wall : -1;
+	p->self = (self_cpu_s() - p->self0) / wall;
+	double mach = p->mach0 >= 0 && mach1 >= 0 ? (mach1 - p->mach0) / wall : -1;
+	p->other = mach >= 0 && p->server >= 0 ? mach - p->server - p->self : -1;
+	if (p->other < 0 && mach >= 0 && p->server >= 0) p->other = 0;
+}
+
+static void print_cpu(const cpu_probe_t *p)
+{
+	printf("\"server_cpu\":%.3f,\"loadgen_cpu\":%.3f,\"other_cpu\":%.3f", p->server, p->self, p->other);
 }
 
 static double self_cpu_s(void)
@@ -1052,29 +1111,24 @@ static int run_echo(void)
 	templates_init();
 	alloc_threads(O.conns);
 	pthread_barrier_init(&g_barrier, NULL, (unsigned)O.threads);
-	long long cpu0 = O.pid ? read_cpu_ticks(O.pid) : -1;
-	double self0 = self_cpu_s();
-	uint64_t wall0 = now_ns();
+	cpu_probe_t cpu;
+	g_cpu = &cpu;
 	for (int t = 1; t < O.threads; t++) pthread_create(&T[t].tid, NULL, echo_thread, &T[t]);
 	echo_thread(&T[0]);
 	for (int t = 1; t < O.threads; t++) pthread_join(T[t].tid, NULL);
-	uint64_t wall = now_ns() - wall0;
-	long long cpu1 = O.pid ? read_cpu_ticks(O.pid) : -1;
-	double self = self_cpu_s() - self0;
 	thread_t s;
 	sum_threads(&s);
 	double secs = O.duration;
 	double mps = (double)s.msgs / secs, bps = (double)s.bytes / secs;
-	double srv_cpu = cpu0 >= 0 && cpu1 >= 0 ? (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / ((double)wall / 1e9) : -1;
-	double gen_cpu = self / ((double)wall / 1e9);
 	int established = s.established;
 	if (!O.quiet) {
 		printf("echo: %d/%d connections, %d in flight, %zu B, %.1f s (+%.1f s warm-up), %d thread(s)\n",
 			established, O.conns, O.inflight, O.size, O.duration, O.warmup, O.threads);
 		printf("  %.0f msgs/s, %.2f MB/s, latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
 			mps, bps / 1e6, hist_pct_us(&s.hist, .5), hist_pct_us(&s.hist, .99), hist_pct_us(&s.hist, .999), s.hist.max / 1000.0);
-		printf("  errors %" PRIu64 ", lost %" PRIu64 ", closed by server %" PRIu64 ", eof %" PRIu64 ", cpu: server %.0f%%, loadgen %.0f%%\n",
-			s.errors, s.lost, s.closes_by_server, s.eofs, srv_cpu * 100, gen_cpu * 100);
+		printf("  errors %" PRIu64 ", lost %" PRIu64 ", closed by server %" PRIu64 ", eof %" PRIu64
+			", cpu: server %.0f%%, loadgen %.0f%%, other processes %.0f%%\n",
+			s.errors, s.lost, s.closes_by_server, s.eofs, cpu.server * 100, cpu.self * 100, cpu.other * 100);
 	}
 	printf("RESULT {\"mode\":\"echo\",\"conns\":%d,\"established\":%d,\"inflight\":%d,\"size\":%zu,\"threads\":%d,"
 		"\"duration\":%.3f,\"msgs\":%" PRIu64 ",\"msgs_per_s\":%.1f,\"bytes_per_s\":%.1f,\"mb_per_s\":%.3f,",
@@ -1083,7 +1137,9 @@ static int run_echo(void)
 	printf(",\"errors\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"failed\":%d,\"closed\":%d,\"eof\":%" PRIu64 ",",
 		s.errors, s.lost, s.nfailed, s.nclosed, s.eofs);
 	print_close_codes(&s);
-	printf(",\"server_cpu\":%.3f,\"loadgen_cpu\":%.3f}\n", srv_cpu, gen_cpu);
+	printf(",");
+	print_cpu(&cpu);
+	printf("}\n");
 	return s.errors || s.nfailed || established < O.conns ? 1 : 0;
 }
 
@@ -1164,10 +1220,9 @@ static int run_broadcast(void)
 		loop_once(th, 5);
 	}
 	if (!B.synced) fprintf(stderr, "loadgen: broadcast: probe reached %d of %d connections\n", B.probe_count, th->nopen);
-	long long cpu0 = O.pid ? read_cpu_ticks(O.pid) : -1;
-	double self0 = self_cpu_s();
-	uint64_t wall0 = now_ns();
-	th->now = wall0;
+	cpu_probe_t cpu;
+	int probing = 0;
+	th->now = now_ns();
 	g_t_begin = th->now + secs_ns(O.warmup);
 	g_t_end = g_t_begin + secs_ns(O.duration);
 	B.oldest = B.next_seq = 0;
@@ -1176,6 +1231,7 @@ static int run_broadcast(void)
 	flush(B.pub);
 	while (!g_stop && th->now < g_t_end) {
 		loop_once(th, 10);
+		if (!probing && th->now >= g_t_begin) { cpu_begin(&cpu); probing = 1; }
 		bcast_advance(th);
 		/* a message some subscriber never got would stall the window */
 		if (B.oldest != B.next_seq && th->now - B.oldest_since > secs_ns(1)) {
@@ -1189,6 +1245,8 @@ static int run_broadcast(void)
 		if (B.pub->state == ST_OPEN) flush(B.pub);
 		else break;
 	}
+	if (!probing) cpu_begin(&cpu);
+	cpu_end(&cpu);
 	B.publishing = 0;
 	uint64_t drain_end = th->now + secs_ns(2);
 	while (!g_stop && B.oldest != B.next_seq && th->now < drain_end) { loop_once(th, 10); bcast_advance(th); }
@@ -1197,11 +1255,6 @@ static int run_broadcast(void)
 		uint32_t got = B.ring_got[s % (uint32_t)O.window];
 		if (got < (uint32_t)th->nopen) undelivered += (uint32_t)th->nopen - got;
 	}
-	uint64_t wall = now_ns() - wall0;
-	long long cpu1 = O.pid ? read_cpu_ticks(O.pid) : -1;
-	double self = self_cpu_s() - self0;
-	double srv_cpu = cpu0 >= 0 && cpu1 >= 0 ? (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / ((double)wall / 1e9) : -1;
-	double gen_cpu = self / ((double)wall / 1e9);
 	thread_t s;
 	sum_threads(&s);
 	double dps = (double)s.msgs / O.duration;
@@ -1211,8 +1264,8 @@ static int run_broadcast(void)
 		printf("  %.0f deliveries/s (%" PRIu64 " published), latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n",
 			dps, B.published, hist_pct_us(&s.hist, .5), hist_pct_us(&s.hist, .99), hist_pct_us(&s.hist, .999));
 		printf("  errors %" PRIu64 ", missing %" PRIu64 ", undelivered at end %" PRIu64 ", closed by server %" PRIu64
-			", eof %" PRIu64 ", cpu: server %.0f%%, loadgen %.0f%%\n",
-			s.errors, B.missing, undelivered, s.closes_by_server, s.eofs, srv_cpu * 100, gen_cpu * 100);
+			", eof %" PRIu64 ", cpu: server %.0f%%, loadgen %.0f%%, other processes %.0f%%\n",
+			s.errors, B.missing, undelivered, s.closes_by_server, s.eofs, cpu.server * 100, cpu.self * 100, cpu.other * 100);
 	}
 	printf("RESULT {\"mode\":\"broadcast\",\"subscribers\":%d,\"receivers\":%d,\"target\":%d,\"size\":%zu,\"window\":%d,"
 		"\"duration\":%.3f,\"synced\":%s,\"published\":%" PRIu64 ",\"deliveries\":%" PRIu64 ",\"deliveries_per_s\":%.1f,",
@@ -1223,7 +1276,9 @@ static int run_broadcast(void)
 		",\"failed\":%d,\"closed\":%d,\"eof\":%" PRIu64 ",",
 		s.errors, B.missing, undelivered, s.late, s.nfailed, s.nclosed, s.eofs);
 	print_close_codes(&s);
-	printf(",\"server_cpu\":%.3f,\"loadgen_cpu\":%.3f}\n", srv_cpu, gen_cpu);
+	printf(",");
+	print_cpu(&cpu);
+	printf("}\n");
 	close_all(th);
 	return s.errors || !B.synced || subscribers < total ? 1 : 0;
 }

@@ -41,3 +41,21 @@ foreach (['a', 'c', 'e'] as $name) {
 }
 var_dump($w->stop());
 echo $w->rest(), $w->stderr;
+--EXPECT--
+HANDSHAKE 0 0 
+OPEN /a 1 1 /a
+HANDSHAKE 1 1 /a
+OPEN /b 2 2 /a,/b
+HANDSHAKE 2 2 /a,/b
+OPEN /c 3 3 /a,/b,/c
+HANDSHAKE 3 3 /a,/b,/c
+OPEN /d 4 4 /a,/b,/c,/d
+CLOSE /b 3 3 /a,/c,/d
+CLOSE /d 2 2 /a,/c
+OPEN /e 3 3 /a,/c,/e
+NOW 3 3 /a,/c,/e
+SAME true
+CLOSE /a 2 2 /c,/e
+CLOSE /c 1 1 /e
+CLOSE /e 0 0 
+int(0)

@@ -23,7 +23,8 @@
  *   options        (phpize forces it on) and the developer switches (DEVELOPER_SWITCHES)
  *   os             a conflict with Windows while config.w32 stops with "not supported"
  *
- * The output depends on nothing else (files are sorted), so running it again
+ * The output depends on nothing else (files are sorted; an unreleased
+ * version keeps the date it was first written with), so running it again
  * without changes rewrites the same bytes.
  */
 

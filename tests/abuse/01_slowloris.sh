@@ -12,11 +12,11 @@ canary_alive
 # After the attack: a fresh client gets its echo too.
 "$PY" - "$PORT" <<'EOF' || fail "new client after the attack"
 import sys
-from wsabuse import open_ws, echo, run_main
+from wsabuse import check, echo, open_ws, run_main
 def main():
     c = open_ws(int(sys.argv[1]))
     echo(c, b"after slowloris")
-    assert c.close_and_wait() == (1000, b"")
+    check(c.close_and_wait() == (1000, b""), "closing handshake")
 run_main(main)
 EOF
 finish_canary

@@ -5,8 +5,9 @@
 # Provides: $PY (Debian python3 with python3-websockets), $ABUSE (this folder),
 # fail MSG, start_canary / finish_canary (the well-behaved client that must keep
 # getting echoes), start_server_nofile LIMIT SCRIPT [ARGS] (start_server under
-# a lowered descriptor limit), wait_pid_exit PID SECONDS, wait_log FILE REGEX
-# SECONDS, and a cleanup trap that stops everything this test started (by PID).
+# a lowered descriptor limit), stop_server_ok (SIGTERM, exit 0, STOPPED),
+# wait_pid_exit PID SECONDS, wait_log FILE REGEX SECONDS, and a cleanup trap
+# that stops everything this test started (by PID).
 
 set -euo pipefail
 
@@ -28,7 +29,12 @@ cleanup() {
 	local p
 	if [ -n "${CANARY_PID:-}" ]; then kill "$CANARY_PID" 2>/dev/null || true; fi
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	stop_server >/dev/null 2>&1 || true
+	if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -139,15 +145,11 @@ start_server_nofile() {
 	fail "server did not report its port"
 }
 
-# stop_server_ok: SIGTERM, expect exit 0 and STOPPED.
+# stop_server_ok: SIGTERM, expect exit 0 within 20 s and STOPPED as the last line.
 stop_server_ok() {
-	local rc=0
-	stop_server || rc=$?
-	[ "$rc" = 0 ] || fail "server exited with status $rc after SIGTERM"
-	grep -qx STOPPED "$SERVER_OUT" || fail "server did not log STOPPED"
-}
-
-# php_warnings: warnings the server printed on stderr (PHP logs them there with display_errors off).
-php_warnings() {
-	grep -c "Warning" "$SERVER_ERR" || true
+	kill -TERM "$SERVER_PID"
+	wait_pid_exit "$SERVER_PID" 20
+	SERVER_PID=
+	[ "$WAIT_RC" = 0 ] || fail "server exited with status $WAIT_RC after SIGTERM"
+	[ "$(tail -1 "$SERVER_OUT")" = STOPPED ] || fail "server did not log STOPPED last"
 }

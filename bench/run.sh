@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# bench/run.sh - the benchmark suite (./dev bench builds the extension, then runs this).
+#
+#   bench/run.sh [--quick] [--scenario NAME[,NAME...]] [--reps N] [--duration SECS]
+#
+#   --quick        one repetition of 2 s per server and scenario (under 3 minutes)
+#   --scenario     only these scenarios: echo, pipelined, latency, large, idle,
+#                  fanout, fanout10k
+#   --reps N       repetitions (default 3; the median is kept)
+#   --duration S   measured seconds per run (default 5, after a 1 s warm-up)
+#
+# Every scenario runs against our extension (examples/echo.php, examples/pubsub.php)
+# and against Node's ws (bench/peers/node-*.js); fan-out also against a PHP loop
+# over $conn->send() (bench/peers/php-loop-pubsub.php). The server runs on CPU 0
+# and the load generator (bench/loadgen) on CPU 1, each server fresh for each run.
+# Results: the table on stdout, bench/results/latest.json, bench/results/chart.svg;
+# raw RESULT lines and server logs in bench/.run/.
+#
+# Environment: SO (the extension, default modules/websocket.so), NODE_PATH
+# (where ws is installed, default .work/node/node_modules), PHP (default php),
+# NODE (default node).
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+cd "$ROOT"
+
+SO=${SO:-$ROOT/modules/websocket.so}
+PHP=${PHP:-php}
+NODE=${NODE:-node}
+export NODE_PATH=${NODE_PATH:-$ROOT/.work/node/node_modules}
+
+QUICK=0
+REPS=3
+DUR=5
+WARM=1
+ONLY=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--quick) QUICK=1; REPS=1; DUR=2; WARM=0.5; shift ;;
+		--scenario) ONLY="$2"; shift 2 ;;
+		--scenario=*) ONLY="${1#*=}"; shift ;;
+		--reps) REPS="$2"; shift 2 ;;
+		--duration) DUR="$2"; shift 2 ;;
+		-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+[ -f "$SO" ] || die "the extension $SO is missing (./dev build)"
+command -v "$PHP" >/dev/null || die "php is missing"
+command -v taskset >/dev/null || die "taskset is missing (util-linux)"
+[ -f examples/echo.php ] || die "examples/echo.php is missing"
+[ -f examples/pubsub.php ] || die "examples/pubsub.php is missing"
+
+HAVE_NODE=1
+if ! command -v "$NODE" >/dev/null || [ ! -f "$NODE_PATH/ws/package.json" ]; then
+	HAVE_NODE=0
+	echo "run.sh: node or its ws package is missing ($NODE_PATH): Node ws is left out, so no ratios" >&2
+fi
+
+say "building bench/loadgen"
+make -s -C bench loadgen >/dev/null
+
+NCPU=$(nproc)
+SRV_CPU=0
+GEN_CPU=1
+if [ "$NCPU" -lt 2 ]; then
+	echo "run.sh: only $NCPU CPU: server and load generator share it, figures are not comparable" >&2
+	GEN_CPU=0
+fi
+
+# The open-files limit: 10,000 connections on each side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt 10200 ]; then
+	echo "run.sh: the open-files limit is $NOFILE; the 10,000-connection scenarios need 10,200 (raise the hard limit)" >&2
+fi
+
+RUN="$BENCH/.run"
+mkdir -p "$RUN" "$BENCH/results"
+RAW="$RUN/raw.jsonl"
+: > "$RAW"
+rm -f "$RUN"/server-*.log
+
+# ---------------------------------------------------------------- scenarios
+#
+# name|title|loadgen arguments|servers
+# (durations are added below; servers: ours, node, loop)
+SCENARIOS=(
+	"echo|echo, 100 conns, 1 in flight, 32 B|echo -c 100 -P 1 -s 32|ours node"
+	"pipelined|echo, 100 conns, 16 in flight, 32 B|echo -c 100 -P 16 -s 32|ours node"
+	"latency|echo, 1 conn, 1 in flight, p50 round trip|echo -c 1 -P 1 -s 32|ours node"
+	"large|echo, 10 conns, 64 KiB messages|echo -c 10 -P 1 -s 65536|ours node"
+	"idle|10,000 idle connections, RSS per connection|connections -n 10000 -r 5000 -S 1|ours node"
+	"fanout|fan-out to 1,000 subscribers|broadcast -n 999 -s 32 -W 64|ours loop node"
+	"fanout10k|fan-out to 10,000 subscribers|broadcast -n 9999 -s 32 -W 16|ours loop node"
+)
+
+selected() {
+	[ -z "$ONLY" ] && return 0
+	local s
+	for s in ${ONLY//,/ }; do [ "$s" = "$1" ] && return 0; done
+	return 1
+}
+
+if [ -n "$ONLY" ]; then
+	for s in ${ONLY//,/ }; do
+		printf '%s\n' "${SCENARIOS[@]}" | cut -d'|' -f1 | grep -qx "$s" || die "unknown scenario $s"
+	done
+fi
+
+# ---------------------------------------------------------------- servers
+
+PORT=$((21000 + RANDOM % 4000))
+SRV_PID=""
+
+# start_server KIND SCENARIO: starts it on the next free port, sets SRV_PID and PORT.
+start_server() {
+	local kind="$1" scen="$2" script
+	case "$kind:$scen" in
+		ours:fanout*) script=(examples/pubsub.php) ;;
+		ours:*) script=(examples/echo.php) ;;
+		loop:*) script=(bench/peers/php-loop-pubsub.php) ;;
+		node:fanout*) script=(bench/peers/node-pubsub.js) ;;
+		node:*) script=(bench/peers/node-echo.js) ;;
+	esac
+	local tries=0
+	while :; do
+		PORT=$((PORT + 1))
+		[ "$PORT" -gt 29000 ] && PORT=21000
+		# skip ports something already listens on
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+		tries=$((tries + 1))
+		[ "$tries" -gt 50 ] && die "no free port found"
+	done
+	local log="$RUN/server-$scen-$kind.log"
+	echo "--- port $PORT" >>"$log"
+	case "$kind" in
+		ours|loop) taskset -c "$SRV_CPU" "$PHP" -d extension="$SO" "${script[@]}" "$PORT" >>"$log" 2>&1 & ;;
+		node) taskset -c "$SRV_CPU" "$NODE" "${script[@]}" "$PORT" >>"$log" 2>&1 & ;;
+	esac
+	SRV_PID=$!
+	if ! taskset -c "$GEN_CPU" bench/loadgen wait -p "$PORT" -d 15 -q >/dev/null; then
+		stop_server
+		return 1
+	fi
+	# let the server settle after the probe connection
+	sleep 0.3
+}
+
+stop_server() {
+	[ -n "$SRV_PID" ] || return 0
+	kill -TERM "$SRV_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 60); do
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SRV_PID" 2>/dev/null; then
+		echo "run.sh: server $SRV_PID did not stop within 6 s of SIGTERM; killing it" >&2
+		kill -KILL "$SRV_PID" 2>/dev/null || true
+	fi
+	wait "$SRV_PID" 2>/dev/null || true
+	SRV_PID=""
+}
+trap 'stop_server' EXIT
+trap 'stop_server; exit 130' INT TERM
+
+# ---------------------------------------------------------------- machine
+
+# busy_pct: how busy the machine was over half a second, in percent of all CPUs.
+busy_pct() {
+	local a b
+	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	sleep 0.5
+	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN{split(a,x," ");split(b,y," "); d=y[2]-x[2]; if(d<=0){print 0}else{printf "%d", 100*(y[1]-x[1])/d}}'
+}
+
+BUSY=$(busy_pct)
+if [ "$BUSY" -gt 10 ]; then
+	echo "run.sh: warning: the machine is already ${BUSY}% busy before the benchmark: figures will be noisy" >&2
+fi
+
+# ---------------------------------------------------------------- runs
+
+total_runs=0
+for line in "${SCENARIOS[@]}"; do
+	IFS='|' read -r name _ _ servers <<<"$line"
+	selected "$name" || continue
+	for kind in $servers; do
+		[ "$kind" = node ] && [ "$HAVE_NODE" = 0 ] && continue
+		total_runs=$((total_runs + REPS))
+	done
+done
+say "$total_runs runs: $REPS repetition(s) of ${DUR} s (+${WARM} s warm-up); server on CPU $SRV_CPU, load generator on CPU $GEN_CPU"
+
+run_no=0
+for line in "${SCENARIOS[@]}"; do
+	IFS='|' read -r name title args servers <<<"$line"
+	selected "$name" || continue
+	case "$name" in
+		idle) extra=(-d 2) ;;
+		*) extra=(-d "$DUR" -w "$WARM") ;;
+	esac
+	say "$title"
+	for rep in $(seq 1 "$REPS"); do
+		for kind in $servers; do
+			[ "$kind" = node ] && [ "$HAVE_NODE" = 0 ] && continue
+			run_no=$((run_no + 1))
+			if ! start_server "$kind" "$name"; then
+				echo "  [$run_no/$total_runs] $kind: the server did not start (see bench/.run/server-$name-$kind.log)" >&2
+				printf '{"scenario":"%s","server":"%s","rep":%d,"result":null,"error":"server did not start"}\n' "$name" "$kind" "$rep" >>"$RAW"
+				continue
+			fi
+			# shellcheck disable=SC2086
+			out=$(taskset -c "$GEN_CPU" timeout 120 bench/loadgen $args -p "$PORT" --pid "$SRV_PID" "${extra[@]}" 2>&1) || true
+			alive=true
+			kill -0 "$SRV_PID" 2>/dev/null || alive=false
+			rss_end=$(awk '/^VmRSS:/{print $2}' "/proc/$SRV_PID/status" 2>/dev/null || echo 0)
+			stop_server
+			result=$(printf '%s\n' "$out" | sed -n 's/^RESULT //p' | tail -1)
+			summary=$(printf '%s\n' "$out" | grep -v '^RESULT ' | sed -n '2p' | sed 's/^ *//')
+			printf '  [%d/%d] %-5s rep %d: %s\n' "$run_no" "$total_runs" "$kind" "$rep" "${summary:-$(printf '%s' "$out" | tail -1)}" >&2
+			if [ -z "$result" ]; then
+				err=$(printf '%s' "$out" | tail -3 | tr '\n"\\' '   ')
+				printf '{"scenario":"%s","server":"%s","rep":%d,"result":null,"error":"%s","server_alive":%s}\n' "$name" "$kind" "$rep" "$err" "$alive" >>"$RAW"
+			else
+				printf '{"scenario":"%s","server":"%s","rep":%d,"server_alive":%s,"server_rss_end_kb":%s,"result":%s}\n' \
+					"$name" "$kind" "$rep" "$alive" "${rss_end:-0}" "$result" >>"$RAW"
+			fi
+		done
+	done
+done
+
+# ---------------------------------------------------------------- report
+
+MACHINE="$(nproc) CPUs, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo), $(awk '/^MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+VERSIONS="PHP $("$PHP" -r 'echo PHP_VERSION;'), $([ "$HAVE_NODE" = 1 ] && echo "Node $("$NODE" --version), ws $("$NODE" -p 'require("ws/package.json").version')" || echo "no Node")"
+"$PHP" -n "$BENCH/report.php" "$RAW" "$BENCH/results/latest.json" "$BENCH/results/chart.svg" \
+	"$MACHINE" "$VERSIONS" "$BUSY" "$REPS" "$DUR" "$QUICK" "$RUN"

@@ -1,0 +1,298 @@
+/*
+ * test_server.c - the engine end to end, without PHP: a ws_server_t runs in
+ * this thread while a client thread speaks the protocol over loopback,
+ * using the project's own frame codec in the client role.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "ws_frame.h"
+#include "ws_server.h"
+
+/* ---- what the server saw ---- */
+typedef struct seen {
+	int opens, closes, messages, http;
+	unsigned last_code;
+	char last_reason[128];
+	char last_path[64];
+} seen_t;
+
+static seen_t g_seen;
+static int g_port;
+
+static void on_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	g_seen.opens++;
+	snprintf(g_seen.last_path, sizeof(g_seen.last_path), "%.*s", (int)req->path.len, req->path.ptr);
+	if (req->path.len > 7 && memcmp(req->path.ptr, "/topic/", 7) == 0) {
+		ws_conn_subscribe(c, req->path.ptr + 7, req->path.len - 7);
+	}
+}
+
+static void on_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
+{
+	g_seen.messages++;
+	if (len == 4 && memcmp(data, "stop", 4) == 0) {
+		ws_server_stop(s);
+	} else if (len > 4 && memcmp(data, "pub:", 4) == 0) {
+		ws_server_publish(s, "news", 4, data + 4, len - 4, 0, NULL);
+	} else if (len > 6 && memcmp(data, "close:", 6) == 0) {
+		ws_conn_close(c, 4001, data + 6, len - 6);
+	} else {
+		ws_conn_send(c, data, len, binary);
+	}
+}
+
+static void on_close(ws_server_t *s, ws_conn_t *c, unsigned code, const char *reason, size_t len)
+{
+	g_seen.closes++;
+	g_seen.last_code = code;
+	snprintf(g_seen.last_reason, sizeof(g_seen.last_reason), "%.*s", (int)len, reason);
+}
+
+static void on_timer(ws_server_t *s, uint64_t id, void *data, int last)
+{
+}
+
+static const ws_server_handler_t handler = {
+	NULL, on_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL
+};
+
+/* ---- a tiny blocking client on the project's codec ---- */
+typedef struct client {
+	int fd;
+	ws_frame_parser_t p;
+	char msg[70000];
+	size_t msg_len;
+	int have_msg;
+	unsigned close_code;
+	int closed;
+} client_t;
+
+static int cl_begin(void *u, ws_opcode_t op, int comp)
+{
+	((client_t *)u)->msg_len = 0;
+	return 0;
+}
+
+static int cl_data(void *u, const uint8_t *d, size_t n)
+{
+	client_t *c = u;
+	if (c->msg_len + n <= sizeof(c->msg)) {
+		memcpy(c->msg + c->msg_len, d, n);
+	}
+	c->msg_len += n;
+	return 0;
+}
+
+static int cl_end(void *u)
+{
+	((client_t *)u)->have_msg = 1;
+	return WS_FRAME_PAUSE;
+}
+
+static int cl_control(void *u, ws_opcode_t op, unsigned code, const uint8_t *r, size_t n)
+{
+	client_t *c = u;
+	if (op == WS_OPCODE_CLOSE) {
+		c->closed = 1;
+		c->close_code = code;
+		return WS_FRAME_PAUSE;
+	}
+	return 0;
+}
+
+static const ws_frame_callbacks_t cl_cb = { cl_begin, cl_data, cl_end, cl_control };
+
+static int cl_connect(client_t *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { 5, 0 };
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)g_port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		return -1;
+	}
+	char req[512];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path);
+	if (write(c->fd, req, (size_t)n) != n) {
+		return -1;
+	}
+	/* Read the head byte by byte so no frame byte is swallowed. */
+	char head[1024];
+	size_t h = 0;
+	while (h < sizeof(head) - 1 && read(c->fd, head + h, 1) == 1) {
+		h++;
+		if (h >= 4 && memcmp(head + h - 4, "\r\n\r\n", 4) == 0) {
+			break;
+		}
+	}
+	head[h] = '\0';
+	ws_frame_config_t cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = WS_ROLE_CLIENT;
+	ws_frame_parser_init(&c->p, &cfg, &cl_cb, c);
+	return strncmp(head, "HTTP/1.1 101 ", 13) == 0 && strstr(head, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") ? 0 : -1;
+}
+
+static void cl_send(client_t *c, ws_opcode_t op, const void *data, size_t len, int masked)
+{
+	uint8_t frame[WS_FRAME_HEADER_MAX + 70000];
+	uint8_t key[4] = { 0x12, 0x34, 0x56, 0x78 };
+	size_t hl = ws_frame_encode_header(frame, 1, 0, op, len, masked ? key : NULL);
+	memcpy(frame + hl, data, len);
+	if (masked) {
+		ws_frame_mask(frame + hl, len, key, 0);
+	}
+	ssize_t w = write(c->fd, frame, hl + len);
+	(void)w;
+}
+
+/* Reads until a whole message or a close frame arrived.  0 on success. */
+static int cl_recv(client_t *c)
+{
+	uint8_t buf[4096];
+	c->have_msg = 0;
+	while (!c->have_msg && !c->closed) {
+		ssize_t n = read(c->fd, buf, 1);  /* one byte at a time: nothing is lost after a pause */
+		if (n <= 0) {
+			return -1;
+		}
+		if (ws_frame_parser_feed(&c->p, buf, (size_t)n) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* 1 once the server has closed the TCP connection. */
+static int cl_eof(client_t *c)
+{
+	uint8_t b;
+	return read(c->fd, &b, 1) == 0;
+}
+
+/* ---- the client scenario, run in a thread while the server loops ---- */
+static int results[16];
+static int nresults;
+
+static void *client_main(void *arg)
+{
+	client_t a, b, t1, t2;
+	int r = 0;
+
+	/* 1. echo, text and binary, a 65536-byte message */
+	results[r++] = cl_connect(&a, "/echo") == 0;
+	cl_send(&a, WS_OPCODE_TEXT, "hello", 5, 1);
+	results[r++] = cl_recv(&a) == 0 && a.msg_len == 5 && memcmp(a.msg, "hello", 5) == 0;
+	static char big[65536];
+	memset(big, 'z', sizeof(big));
+	cl_send(&a, WS_OPCODE_BINARY, big, sizeof(big), 1);
+	results[r++] = cl_recv(&a) == 0 && a.msg_len == sizeof(big);
+
+	/* 2. server-initiated close: the client sees 4001 and the reason */
+	cl_send(&a, WS_OPCODE_TEXT, "close:bye", 9, 1);
+	results[r++] = cl_recv(&a) == 0 && a.closed && a.close_code == 4001;
+	cl_send(&a, WS_OPCODE_CLOSE, "\x0f\xa1", 2, 1);
+	results[r++] = cl_eof(&a);
+	close(a.fd);
+
+	/* 3. an unmasked client frame fails the connection with 1002 */
+	results[r++] = cl_connect(&b, "/bad") == 0;
+	cl_send(&b, WS_OPCODE_TEXT, "oops", 4, 0);
+	results[r++] = cl_recv(&b) == 0 && b.closed && b.close_code == 1002;
+	close(b.fd);
+
+	/* 4. topics: two subscribers get a publish, the publisher (not subscribed) does not */
+	results[r++] = cl_connect(&t1, "/topic/news") == 0 && cl_connect(&t2, "/topic/news") == 0;
+	client_t pub;
+	results[r++] = cl_connect(&pub, "/publisher") == 0;
+	cl_send(&pub, WS_OPCODE_TEXT, "pub:extra", 9, 1);
+	results[r++] = cl_recv(&t1) == 0 && t1.msg_len == 5 && memcmp(t1.msg, "extra", 5) == 0
+		&& cl_recv(&t2) == 0 && t2.msg_len == 5;
+
+	/* 5. stop(): every open client gets 1001 */
+	cl_send(&pub, WS_OPCODE_TEXT, "stop", 4, 1);
+	results[r++] = cl_recv(&t1) == 0 && t1.closed && t1.close_code == 1001;
+	results[r++] = cl_recv(&t2) == 0 && t2.closed && t2.close_code == 1001;
+	/* Answer the close frames so the server finishes its shutdown at once. */
+	cl_send(&t1, WS_OPCODE_CLOSE, "\x03\xe9", 2, 1);
+	cl_send(&t2, WS_OPCODE_CLOSE, "\x03\xe9", 2, 1);
+	cl_send(&pub, WS_OPCODE_CLOSE, "\x03\xe8", 2, 1);
+	close(t1.fd);
+	close(t2.fd);
+	close(pub.fd);
+	nresults = r;
+	return NULL;
+}
+
+static void test_server_end_to_end(void)
+{
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.shutdown_timeout_ms = 3000;
+	ws_server_t *s = ws_server_new(&cfg, &handler, NULL);
+	CHECK(s != NULL);
+	char err[256];
+	CHECK_EQ_INT(ws_server_listen(s, "127.0.0.1", 0, NULL, err, sizeof(err)), 0);
+	g_port = ws_server_port(s, 0);
+	CHECK(g_port > 0);
+
+	pthread_t th;
+	memset(results, 0, sizeof(results));
+	pthread_create(&th, NULL, client_main, NULL);
+	CHECK_EQ_INT(ws_server_run(s), 0);
+	pthread_join(th, NULL);
+
+	CHECK_EQ_INT(nresults, 12);
+	for (int i = 0; i < nresults; i++) {
+		if (!results[i]) {
+			fprintf(stderr, "client step %d failed\n", i);
+		}
+		CHECK(results[i]);
+	}
+	CHECK_EQ_INT(g_seen.opens, 5);
+	CHECK_EQ_INT(g_seen.closes, 5);
+	CHECK_EQ_INT(ws_server_count(s), 0);
+	ws_server_free(s);
+}
+
+static void test_listen_errors(void)
+{
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	ws_server_t *s1 = ws_server_new(&cfg, &handler, NULL);
+	ws_server_t *s2 = ws_server_new(&cfg, &handler, NULL);
+	char err[256];
+	CHECK_EQ_INT(ws_server_listen(s1, "127.0.0.1", 0, NULL, err, sizeof(err)), 0);
+	int port = ws_server_port(s1, 0);
+	/* Same address again: EADDRINUSE, with the address in the message. */
+	CHECK_EQ_INT(ws_server_listen(s2, "127.0.0.1", port, NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "127.0.0.1") != NULL);
+	CHECK_EQ_INT(ws_server_listen(s2, "no-such-host.invalid", 0, NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "cannot resolve") != NULL);
+	ws_server_free(s1);
+	ws_server_free(s2);
+}
+
+static const test_case_t tests[] = {
+	TEST(test_server_end_to_end),
+	TEST(test_listen_errors),
+};
+
+TEST_MAIN("server", tests)
