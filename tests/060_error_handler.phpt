@@ -16,6 +16,9 @@ $server->on('handshake', function (WebSocket\Request $r) {
         throw new LogicException('in handshake');
     }
 });
+$server->on('request', function (WebSocket\Request $r) {
+    throw new InvalidArgumentException('in request');
+});
 $server->on('open', function (WebSocket\Connection $c) {
     if ($c->path === '/open-throws') {
         throw new DomainException('in open');
@@ -68,6 +71,8 @@ try {
     echo $e->response['status'], ' ', $e->response['body'];
 }
 echo $w->waitFor('ERROR'), "\n";
+$r = ws_http_get($w->port, '/plain');
+echo $r['status'], ' ', $r['body'], $w->waitFor('ERROR'), "\n";
 $d = WsClient::connect($w->port, '/close-throws');
 $d->close(4000);
 // (Which connection argument a throwing close handler reports is not asserted.)
@@ -109,6 +114,8 @@ ERROR DomainException in open conn /open-throws open
 CLOSE /open-throws 1011
 500 internal server error
 ERROR LogicException in handshake null not-open
+500 internal server error
+ERROR InvalidArgumentException in request null not-open
 CLOSE /close-throws 4000
 ERROR OverflowException in close
 ERROR UnexpectedValueException in timer null not-open

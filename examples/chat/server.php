@@ -4,6 +4,7 @@
  *
  *   php -d extension=websocket examples/chat/server.php [--host 127.0.0.1] [--port 8080]
  *       [--moderator-token TOKEN]            (or the CHAT_MODERATOR_TOKEN environment variable)
+ *       [--tls-cert CERT.pem --tls-key KEY.pem]   (serve https:// and wss:// instead)
  *
  * Then open the printed URL in a few browser tabs. One port serves both the
  * page (public/, through the document_root option) and the WebSocket
@@ -442,9 +443,9 @@ final class Chat
 
 // ---------------------------------------------------------------- setup
 
-$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'help']);
+$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'tls-cert:', 'tls-key:', 'help']);
 if (isset($opts['help'])) {
-    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN]\n",
+    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN] [--tls-cert CERT --tls-key KEY]\n",
         "The token can also come from CHAT_MODERATOR_TOKEN; without either, one is generated and printed.\n";
     exit(0);
 }
@@ -461,13 +462,20 @@ if ($generated) {
     $token = bin2hex(random_bytes(12));
 }
 
-$server = new Server($host, $port, [
+$options = [
     'document_root' => __DIR__ . '/public',  // plain HTTP requests get the page
     'max_message_size' => 64 * 1024,         // beyond this the extension closes with 1009
     'ping_interval' => 20,                   // seconds; finds dead peers (the network cable
     'pong_timeout' => 10,                    //   pulled out) so their nicknames free up
     'max_connections_per_ip' => 50,
-]);
+];
+$tls = isset($opts['tls-cert'], $opts['tls-key']);
+if ($tls) {
+    // The same port then serves https:// for the page and wss:// for the socket.
+    $options['tls_cert'] = (string) $opts['tls-cert'];
+    $options['tls_key'] = (string) $opts['tls-key'];
+}
+$server = new Server($host, $port, $options);
 $chat = new Chat($server, $token);
 
 // The page talks to /chat; any other WebSocket path is refused before the upgrade.
@@ -501,7 +509,7 @@ if ($port === 0) {
     echo 'PORT=', $server->getPort(), "\n";
 }
 $shown = match ($host) { '0.0.0.0', '::' => 'localhost', default => str_contains($host, ':') ? "[$host]" : $host };
-echo "Chat room: http://$shown:{$server->getPort()}\n";
+echo 'Chat room: ', $tls ? 'https' : 'http', "://$shown:{$server->getPort()}\n";
 echo $generated
     ? "Moderator token: $token (type /mod $token in the chat)\n"
     : "Moderator token: as configured\n";

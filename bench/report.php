@@ -1,0 +1,439 @@
+<?php
+/*
+ * bench/report.php - turns the RESULT lines gathered by bench/run.sh into the
+ * table (stdout), bench/results/latest.json and bench/results/chart.svg.
+ *
+ *   php report.php RAW.jsonl LATEST.json CHART.svg MACHINE VERSIONS BUSY REPS DURATION QUICK RUNDIR
+ *
+ * Each figure is the median of the repetitions. Ratios compare our server
+ * with the Node ws run of the same sitting. The issue's figures for the
+ * leading C++ server were measured on another machine: they are shown for
+ * reference, and the "90% of the ceiling" targets scale them by the ratio of
+ * Node's figure here to Node's figure in the issue.
+ */
+
+[, $rawPath, $jsonPath, $svgPath, $machine, $versions, $busy, $reps, $duration, $quick, $runDir] = $argv + array_fill(0, 11, '');
+
+/* ---------------------------------------------------------------- scenario definitions */
+
+// better: which direction is better; issue: figures of the issue's table
+// (leading C++ server, Swoole, Workerman, Node ws), measured elsewhere.
+$SCEN = [
+    'echo' => [
+        'title' => 'echo, 100 conns, 1 in flight, 32 B', 'metric' => 'msgs_per_s', 'unit' => 'msgs/s', 'better' => 'higher',
+        'issue' => ['cpp' => 264000, 'swoole' => 201000, 'workerman' => 198000, 'node' => 123000],
+        'target' => ['kind' => 'ceiling', 'share' => 0.90, 'text' => '>= 90% of the C++ ceiling'],
+    ],
+    'pipelined' => [
+        'title' => 'echo, 100 conns, 16 in flight, 32 B', 'metric' => 'msgs_per_s', 'unit' => 'msgs/s', 'better' => 'higher',
+        'issue' => ['cpp' => 3390000, 'swoole' => 211000, 'workerman' => 160000, 'node' => 141000],
+        'target' => ['kind' => 'ratio', 'min' => 12, 'text' => '>= 12x Node ws'],
+    ],
+    'latency' => [
+        'title' => 'echo, 1 conn, 1 in flight, p50 round trip', 'metric' => 'lat_us.p50', 'unit' => 'us', 'better' => 'lower',
+        'issue' => ['cpp' => 74, 'swoole' => 74, 'workerman' => 81, 'node' => 80],
+        'target' => ['kind' => 'ceiling', 'share' => 0.90, 'text' => '>= 90% of the C++ ceiling'],
+    ],
+    'large' => [
+        'title' => 'echo, 10 conns, 64 KiB messages', 'metric' => 'bytes_per_s', 'unit' => 'GB/s', 'scale' => 1e-9, 'better' => 'higher',
+        'issue' => ['cpp' => 3.2e9, 'swoole' => 2.7e9, 'workerman' => 0.84e9, 'node' => 0.40e9],
+        'target' => ['kind' => 'ceiling', 'share' => 0.90, 'text' => '>= 90% of the C++ ceiling'],
+    ],
+    'idle' => [
+        'title' => '10,000 idle connections, RSS per connection', 'metric' => 'rss_per_conn_bytes', 'unit' => 'B', 'better' => 'lower',
+        'issue' => ['cpp' => 272, 'swoole' => 4900, 'workerman' => 6300, 'node' => 6200],
+        'target' => ['kind' => 'absolute', 'max' => 1024, 'text' => '<= 1 KiB per connection'],
+    ],
+    'fanout' => [
+        'title' => 'fan-out to 1,000 subscribers, deliveries/s', 'metric' => 'deliveries_per_s', 'unit' => 'deliveries/s', 'better' => 'higher',
+        'issue' => ['cpp' => 4740000, 'swoole' => 340000, 'workerman' => 300000, 'node' => 240000],
+        'target' => ['kind' => 'ratio', 'min' => 16, 'text' => '>= 16x Node ws'],
+    ],
+    'fanout10k' => [
+        'title' => 'fan-out to 10,000 subscribers, deliveries/s', 'metric' => 'deliveries_per_s', 'unit' => 'deliveries/s', 'better' => 'higher',
+        'issue' => null,
+        'target' => null,
+    ],
+];
+$SERVERS = ['ours' => 'ext-websocket', 'loop' => 'PHP loop', 'node' => 'Node ws'];
+
+/* ---------------------------------------------------------------- read */
+
+$runs = [];
+foreach (file($rawPath, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+    $r = json_decode($line, true);
+    if (is_array($r)) {
+        $runs[] = $r;
+    }
+}
+
+function metric(array $result, string $path): ?float
+{
+    $v = $result;
+    foreach (explode('.', $path) as $k) {
+        if (!is_array($v) || !array_key_exists($k, $v)) {
+            return null;
+        }
+        $v = $v[$k];
+    }
+    return is_numeric($v) ? (float) $v : null;
+}
+
+function median(array $xs): ?float
+{
+    $xs = array_values(array_filter($xs, fn ($x) => $x !== null));
+    if (!$xs) {
+        return null;
+    }
+    sort($xs);
+    $n = count($xs);
+    return $n % 2 ? $xs[intdiv($n, 2)] : ($xs[$n / 2 - 1] + $xs[$n / 2]) / 2;
+}
+
+/* ---------------------------------------------------------------- aggregate */
+
+$out = [];
+$notes = [];
+foreach ($SCEN as $name => $def) {
+    $servers = [];
+    foreach ($SERVERS as $kind => $label) {
+        $mine = array_values(array_filter($runs, fn ($r) => $r['scenario'] === $name && $r['server'] === $kind));
+        if (!$mine) {
+            continue;
+        }
+        $vals = [];
+        $cpu = ['server_cpu' => [], 'loadgen_cpu' => [], 'other_cpu' => []];
+        $lat = ['p50' => [], 'p99' => [], 'p999' => []];
+        $issues = [];
+        foreach ($mine as $r) {
+            $res = $r['result'] ?? null;
+            if (!is_array($res)) {
+                $issues[] = "rep {$r['rep']}: no result (" . trim($r['error'] ?? '?') . ')';
+                continue;
+            }
+            $v = metric($res, $def['metric']);
+            if ($v !== null && $v >= 0) {
+                $vals[] = $v;
+            }
+            foreach ($cpu as $k => $_) {
+                if (isset($res[$k]) && $res[$k] >= 0) {
+                    $cpu[$k][] = $res[$k];
+                }
+            }
+            foreach ($lat as $k => $_) {
+                if (isset($res['lat_us'][$k])) {
+                    $lat[$k][] = $res['lat_us'][$k];
+                }
+            }
+            foreach (['errors', 'lost', 'missing', 'undelivered', 'failed', 'closed', 'eof', 'closed_by_server'] as $k) {
+                if (!empty($res[$k])) {
+                    $issues[] = "rep {$r['rep']}: $k {$res[$k]}";
+                }
+            }
+            if (!empty($res['close_codes'])) {
+                $codes = [];
+                foreach ($res['close_codes'] as $code => $n) {
+                    $codes[] = "$code x$n";
+                }
+                $issues[] = "rep {$r['rep']}: close frames from the server: " . implode(', ', $codes);
+            }
+            if (isset($res['synced']) && !$res['synced']) {
+                $issues[] = "rep {$r['rep']}: the probe did not reach every subscriber";
+            }
+            if (($res['mode'] ?? '') === 'connections' && ($res['ok'] ?? 0) < ($res['target'] ?? 0)) {
+                $issues[] = "rep {$r['rep']}: only {$res['ok']} of {$res['target']} connections opened";
+            }
+            if (($r['server_alive'] ?? true) === false) {
+                $issues[] = "rep {$r['rep']}: the server had exited by the end of the run";
+            }
+            if (isset($res['other_cpu']) && $res['other_cpu'] > 0.15) {
+                $issues[] = sprintf('rep %d: other processes used %.0f%% of a CPU during the run (noisy)', $r['rep'], 100 * $res['other_cpu']);
+            }
+        }
+        $m = median($vals);
+        $servers[$kind] = [
+            'median' => $m,
+            'runs' => $vals,
+            'server_cpu' => median($cpu['server_cpu']),
+            'loadgen_cpu' => median($cpu['loadgen_cpu']),
+            'other_cpu' => median($cpu['other_cpu']),
+            'lat_us' => array_filter(array_map('median', $lat), fn ($x) => $x !== null),
+        ];
+        foreach ($issues as $i) {
+            $notes[] = "$name / {$SERVERS[$kind]}: $i";
+        }
+        $sc = $servers[$kind]['server_cpu'];
+        $gc = $servers[$kind]['loadgen_cpu'];
+        if ($sc !== null && $gc !== null && $gc > 0.9 && $sc < 0.85) {
+            $notes[] = sprintf('%s / %s: the load generator was the bottleneck (its CPU %.0f%%, the server\'s %.0f%%)', $name, $SERVERS[$kind], 100 * $gc, 100 * $sc);
+        }
+    }
+    if (!$servers) {
+        continue;
+    }
+    // advantage: > 1 means ours is better, whichever the direction
+    $adv = function (?float $ours, ?float $other) use ($def): ?float {
+        if ($ours === null || $other === null || $ours <= 0 || $other <= 0) {
+            return null;
+        }
+        return $def['better'] === 'higher' ? $ours / $other : $other / $ours;
+    };
+    $ours = $servers['ours']['median'] ?? null;
+    $node = $servers['node']['median'] ?? null;
+    $loop = $servers['loop']['median'] ?? null;
+    $entry = [
+        'title' => $def['title'],
+        'metric' => $def['metric'],
+        'unit' => $def['unit'],
+        'better' => $def['better'],
+        'servers' => $servers,
+        'ours_vs_node' => $adv($ours, $node),
+        'ours_vs_loop' => $loop !== null ? $adv($ours, $loop) : null,
+    ];
+    if ($def['issue']) {
+        $entry['issue_reference'] = $def['issue'];
+        $entry['issue_cpp_vs_node'] = $adv($def['issue']['cpp'], $def['issue']['node']);
+    }
+    $t = $def['target'];
+    if ($t) {
+        $target = ['text' => $t['text']];
+        if ($t['kind'] === 'ratio') {
+            $target['min_vs_node'] = $t['min'];
+            $target['met'] = $entry['ours_vs_node'] !== null ? $entry['ours_vs_node'] >= $t['min'] : null;
+        } elseif ($t['kind'] === 'absolute') {
+            $target['max'] = $t['max'];
+            $target['met'] = $ours !== null ? $ours <= $t['max'] : null;
+        } else {
+            // The ceiling is the C++ figure of the issue, scaled to this machine
+            // by how Node ws did here compared with the issue's Node figure.
+            $cppAdv = $adv($def['issue']['cpp'], $def['issue']['node']);
+            $target['min_vs_node'] = $t['share'] * $cppAdv;
+            $target['met'] = $entry['ours_vs_node'] !== null ? $entry['ours_vs_node'] >= $target['min_vs_node'] : null;
+            if ($node !== null) {
+                $ceiling = $def['issue']['cpp'] * $node / $def['issue']['node'];
+                $target['ceiling_estimate_here'] = $ceiling;
+                $target['share_of_ceiling'] = $ours !== null ? ($def['better'] === 'higher' ? $ours / $ceiling : $ceiling / $ours) : null;
+            }
+            $target['share_of_issue_cpp_figure'] = $ours !== null
+                ? ($def['better'] === 'higher' ? $ours / $def['issue']['cpp'] : $def['issue']['cpp'] / $ours) : null;
+        }
+        $entry['target'] = $target;
+    }
+    $out[$name] = $entry;
+}
+
+/* ---------------------------------------------------------------- table */
+
+function fmt(?float $v, array $def): string
+{
+    if ($v === null) {
+        return '-';
+    }
+    $v *= $def['scale'] ?? 1;
+    switch ($def['unit']) {
+        case 'us':
+            return sprintf('%.0f µs', $v);
+        case 'B':
+            return $v >= 1024 ? sprintf('%.1f KiB', $v / 1024) : sprintf('%.0f B', $v);
+        case 'GB/s':
+            return sprintf('%.2f GB/s', $v);
+        default:
+            if ($v >= 1e6) {
+                return sprintf('%.2fM', $v / 1e6);
+            }
+            return sprintf('%.0fk', $v / 1e3);
+    }
+}
+
+function fx(?float $x): string
+{
+    if ($x === null) {
+        return '-';
+    }
+    return $x >= 10 ? sprintf('%.1fx', $x) : sprintf('%.2fx', $x);
+}
+
+$date = gmdate('Y-m-d H:i') . ' UTC';
+$rows = [];
+$rows[] = ['scenario', 'ext-websocket', 'PHP loop', 'Node ws', 'ours vs Node', 'target', 'met', 'issue: C++ / Node (other machine)'];
+foreach ($out as $name => $e) {
+    $def = $SCEN[$name];
+    $s = $e['servers'];
+    $t = $e['target'] ?? null;
+    $targetText = '-';
+    $met = '-';
+    if ($t) {
+        $targetText = $t['text'];
+        if (isset($t['min_vs_node']) && ($def['target']['kind'] ?? '') === 'ceiling') {
+            $targetText .= sprintf(' (%s Node here)', fx($t['min_vs_node']));
+        }
+        $met = $t['met'] === null ? '?' : ($t['met'] ? 'yes' : 'NO');
+    }
+    $issue = $def['issue'] ? fmt($def['issue']['cpp'], $def) . ' / ' . fmt($def['issue']['node'], $def) : '-';
+    $vsNode = fx($e['ours_vs_node']);
+    if ($e['ours_vs_loop'] !== null) {
+        $vsNode .= ' (' . fx($e['ours_vs_loop']) . ' PHP loop)';
+    }
+    $rows[] = [
+        $e['title'],
+        fmt($s['ours']['median'] ?? null, $def),
+        isset($s['loop']) ? fmt($s['loop']['median'], $def) : '',
+        fmt($s['node']['median'] ?? null, $def),
+        $vsNode,
+        $targetText,
+        $met,
+        $issue,
+    ];
+}
+
+$md = '| ' . implode(' | ', $rows[0]) . " |\n|" . str_repeat('---|', count($rows[0])) . "\n";
+foreach (array_slice($rows, 1) as $r) {
+    $md .= '| ' . implode(' | ', $r) . " |\n";
+}
+
+$header = sprintf("%s, %s; %s; %s repetition(s) of %s s, median%s", $date, $machine, $versions, $reps, $duration, $quick === '1' ? ' (--quick)' : '');
+echo "\n", $header, "\n\n";
+// a plain-text rendering for the terminal
+$w = [];
+foreach ($rows as $r) {
+    foreach ($r as $i => $c) {
+        $w[$i] = max($w[$i] ?? 0, mb_strlen($c));
+    }
+}
+foreach ($rows as $k => $r) {
+    $line = '';
+    foreach ($r as $i => $c) {
+        $line .= $c . str_repeat(' ', $w[$i] - mb_strlen($c)) . '  ';
+    }
+    echo rtrim($line), "\n";
+    if ($k === 0) {
+        echo str_repeat('-', array_sum($w) + 2 * (count($w) - 1)), "\n";
+    }
+}
+echo "\n\"ours vs Node\" is a factor where above 1 means ext-websocket did better (more per second, or fewer µs/bytes).\n";
+echo "Ceiling targets: the issue's C++ figure scaled by Node here / Node in the issue; 90% of it, as a factor over Node.\n";
+foreach ($out as $name => $e) {
+    $s = $e['servers'];
+    $parts = [];
+    foreach ($s as $kind => $d) {
+        $p = sprintf('%s: server CPU %s, loadgen CPU %s', $SERVERS[$kind],
+            $d['server_cpu'] === null ? '-' : sprintf('%.0f%%', 100 * $d['server_cpu']),
+            $d['loadgen_cpu'] === null ? '-' : sprintf('%.0f%%', 100 * $d['loadgen_cpu']));
+        if (!empty($d['lat_us']) && $name !== 'latency') {
+            $p .= sprintf(', latency p50/p99 %.0f/%.0f µs', $d['lat_us']['p50'] ?? 0, $d['lat_us']['p99'] ?? 0);
+        } elseif (!empty($d['lat_us'])) {
+            $p .= sprintf(', p99 %.0f µs, p99.9 %.0f µs', $d['lat_us']['p99'] ?? 0, $d['lat_us']['p999'] ?? 0);
+        }
+        $parts[] = $p;
+    }
+    echo "  $name: ", implode('; ', $parts), "\n";
+}
+if ($notes) {
+    echo "\nNotes:\n";
+    foreach ($notes as $n) {
+        echo "  - $n\n";
+    }
+}
+$logNotes = [];
+foreach (glob(rtrim($runDir, '/') . '/server-*.log') ?: [] as $log) {
+    $lines = array_filter(file($log, FILE_IGNORE_NEW_LINES) ?: [], fn ($l) => $l !== ''
+        && !str_starts_with($l, '--- port') && !str_contains($l, 'listening on'));
+    if ($lines) {
+        $logNotes[basename($log)] = array_slice(array_values($lines), 0, 5);
+    }
+}
+if ($logNotes) {
+    echo "\nServer output besides the start line (bench/.run/):\n";
+    foreach ($logNotes as $f => $ls) {
+        foreach ($ls as $l) {
+            echo "  $f: ", mb_substr($l, 0, 200), "\n";
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- latest.json */
+
+$doc = [
+    'date' => gmdate('c'),
+    'machine' => $machine,
+    'versions' => $versions,
+    'quick' => $quick === '1',
+    'repetitions' => (int) $reps,
+    'duration_s' => (float) $duration,
+    'machine_busy_before_pct' => (int) $busy,
+    'placement' => 'server on CPU 0, load generator on CPU 1 (taskset)',
+    'scenarios' => $out,
+    'table_markdown' => $md,
+    'notes' => $notes,
+    'server_output' => $logNotes,
+    'runs' => $runs,
+];
+file_put_contents($jsonPath, json_encode($doc, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION) . "\n");
+
+/* ---------------------------------------------------------------- chart.svg */
+
+// One row per scenario: bars of "times better than Node ws" on a log scale,
+// for ext-websocket and (fan-out) the PHP loop, with the target marked.
+$h = static fn (string $s): string => htmlspecialchars($s, ENT_XML1 | ENT_QUOTES);
+$W = 980;
+$left = 330;
+$right = 40;
+$top = 70;
+$rowH = 58;
+$rowsSvg = array_filter($out, fn ($e) => $e['ours_vs_node'] !== null);
+$H = $top + $rowH * max(1, count($rowsSvg)) + 60;
+$maxF = 2;
+foreach ($rowsSvg as $e) {
+    $maxF = max($maxF, $e['ours_vs_node'] ?? 0, $e['target']['min_vs_node'] ?? 0);
+}
+$lmin = log(0.25, 2);
+$lmax = ceil(log($maxF * 1.3, 2));
+$x = static fn (float $f): float => $left + ($W - $left - $right) * (log(max($f, 0.25), 2) - $lmin) / ($lmax - $lmin);
+
+$svg = [];
+$svg[] = sprintf('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">', $W, $H, $W, $H);
+$svg[] = sprintf('<rect width="%d" height="%d" fill="#ffffff"/>', $W, $H);
+$svg[] = sprintf('<text x="%d" y="24" font-size="17" font-weight="bold">ext-websocket vs Node ws: how many times better (log scale)</text>', 16);
+$svg[] = sprintf('<text x="%d" y="44" fill="#555">%s</text>', 16, $h($date . ' - ' . $machine . ($quick === '1' ? ' - quick run' : '')));
+// grid
+for ($l = (int) $lmin; $l <= $lmax; $l++) {
+    $f = 2 ** $l;
+    $gx = $x($f);
+    $svg[] = sprintf('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>', $gx, $top - 8, $gx, $H - 45, $f == 1 ? '#333' : '#ddd');
+    $svg[] = sprintf('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>', $gx, $H - 28, $f < 1 ? '1/' . (1 / $f) . 'x' : $f . 'x');
+}
+$svg[] = sprintf('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">1x = Node ws in the same sitting; red tick = target</text>', ($left + $W - $right) / 2, $H - 10);
+$i = 0;
+foreach ($rowsSvg as $name => $e) {
+    $def = $SCEN[$name];
+    $y0 = $top + $i * $rowH;
+    $svg[] = sprintf('<text x="%d" y="%d" font-weight="bold">%s</text>', 16, $y0 + 16, $h($def['title']));
+    $s = $e['servers'];
+    $sub = 'ours ' . fmt($s['ours']['median'] ?? null, $def) . ', Node ' . fmt($s['node']['median'] ?? null, $def);
+    if (isset($s['loop'])) {
+        $sub .= ', PHP loop ' . fmt($s['loop']['median'], $def);
+    }
+    $svg[] = sprintf('<text x="%d" y="%d" fill="#555">%s</text>', 16, $y0 + 34, $h($sub));
+    $bars = [['ext-websocket', $e['ours_vs_node'], '#2f6fb5']];
+    if (isset($s['loop']) && isset($s['node']['median']) && $s['loop']['median']) {
+        $loopAdv = $def['better'] === 'higher' ? $s['loop']['median'] / $s['node']['median'] : $s['node']['median'] / $s['loop']['median'];
+        $bars[] = ['PHP loop', $loopAdv, '#9aa5b1'];
+    }
+    $bh = count($bars) > 1 ? 18 : 26;
+    foreach ($bars as $j => [$label, $f, $color]) {
+        $by = $y0 + 4 + $j * ($bh + 4);
+        $x1 = $x(1);
+        $x2 = $x($f);
+        $svg[] = sprintf('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>', min($x1, $x2), $by, abs($x2 - $x1), $bh, $color);
+        $svg[] = sprintf('<text x="%.1f" y="%d" fill="#222">%s %s</text>', max($x1, $x2) + 6, $by + $bh - 5, $h(fx($f)), $h($label === 'PHP loop' ? '(PHP loop)' : ''));
+    }
+    if (isset($e['target']['min_vs_node'])) {
+        $tx = $x($e['target']['min_vs_node']);
+        $svg[] = sprintf('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#d62728" stroke-width="3"/>', $tx, $y0, $tx, $y0 + $rowH - 14);
+    }
+    $i++;
+}
+$svg[] = '</svg>';
+file_put_contents($svgPath, implode("\n", $svg) . "\n");
+
+echo "\nwrote ", $jsonPath, " and ", $svgPath, "\n";
