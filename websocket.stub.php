@@ -88,6 +88,8 @@ final class Server implements \Countable
      * Sets the handler of an event, replacing any previous one.
      *
      * @param string $event One of "handshake", "open", "message", "close", "error", "request", "drain".
+     * @return static $this, for chaining.
+     * @throws \ValueError for an unknown event name.
      */
     public function on(string $event, callable $handler): static {}
 
@@ -97,6 +99,7 @@ final class Server implements \Countable
      *
      * @throws \Error when called from inside a handler (re-entrant run).
      * @throws Exception when the event loop fails.
+     * @throws \Throwable whatever a handler threw, when no "error" handler is set.
      */
     public function run(): void {}
 
@@ -185,8 +188,10 @@ final class Connection
      */
     public const SENT = UNKNOWN;
     /**
-     * send() result: the message is queued behind data the peer has not read
-     * yet; wait for the "drain" event before sending more.
+     * send() result: the message is queued, and the connection's backlog is
+     * over low_water_mark (the peer reads slower than you send). A "drain"
+     * event follows when the backlog falls back under it: wait for it
+     * before sending more.
      * @var int
      * @cvalue WS_SEND_QUEUED
      */

@@ -367,8 +367,9 @@ static zend_result opt_seconds(zend_string *key, zval *v, uint32_t min_ms, uint3
 	} else {
 		OPT_ERR("option \"%s\" must be a number of seconds (int or float), %s given", ZSTR_VAL(key), zend_zval_type_name(v));
 	}
-	if (!(d >= 0) || d > 86400.0 * 365) {
-		OPT_ERR("option \"%s\" must be between 0 and 31536000 seconds", ZSTR_VAL(key));
+	/* Stored as 32-bit milliseconds: up to 49 days. */
+	if (!(d >= 0) || d > 4000000.0) {
+		OPT_ERR("option \"%s\" must be between 0 and 4000000 seconds", ZSTR_VAL(key));
 	}
 	double ms = d * 1000.0;
 	if (ms < (double)min_ms) {

@@ -245,6 +245,11 @@ function fmt(?float $v, array $def): string
     }
 }
 
+function ulen(string $s): int
+{
+    return (int) preg_match_all('/./us', $s);
+}
+
 function fx(?float $x): string
 {
     if ($x === null) {
@@ -297,13 +302,13 @@ echo "\n", $header, "\n\n";
 $w = [];
 foreach ($rows as $r) {
     foreach ($r as $i => $c) {
-        $w[$i] = max($w[$i] ?? 0, mb_strlen($c));
+        $w[$i] = max($w[$i] ?? 0, ulen($c));
     }
 }
 foreach ($rows as $k => $r) {
     $line = '';
     foreach ($r as $i => $c) {
-        $line .= $c . str_repeat(' ', $w[$i] - mb_strlen($c)) . '  ';
+        $line .= $c . str_repeat(' ', $w[$i] - ulen($c)) . '  ';
     }
     echo rtrim($line), "\n";
     if ($k === 0) {
@@ -346,7 +351,7 @@ if ($logNotes) {
     echo "\nServer output besides the start line (bench/.run/):\n";
     foreach ($logNotes as $f => $ls) {
         foreach ($ls as $l) {
-            echo "  $f: ", mb_substr($l, 0, 200), "\n";
+            echo "  $f: ", substr($l, 0, 200), "\n";
         }
     }
 }

@@ -521,6 +521,48 @@ int ws_server_set_document_root(ws_server_t *s, const char *path)
 	return 0;
 }
 
+/* Non-blocking, close-on-exec descriptors where accept4()/pipe2() do not exist (macOS). */
+static int set_nb_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		return -1;
+	}
+	fl = fcntl(fd, F_GETFD);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+static int accept_nb(int lfd, struct sockaddr *sa, socklen_t *len)
+{
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+	return accept4(lfd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+	int fd = accept(lfd, sa, len);
+	if (fd >= 0 && set_nb_cloexec(fd) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+#endif
+}
+
+static int pipe_nb(int fds[2])
+{
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+	return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+#else
+	if (pipe(fds) != 0) {
+		return -1;
+	}
+	if (set_nb_cloexec(fds[0]) != 0 || set_nb_cloexec(fds[1]) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	return 0;
+#endif
+}
+
 /* ------------------------------------------------------------ listening */
 
 static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
@@ -544,9 +586,12 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *t
 	}
 	int saved = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0 || set_nb_cloexec(fd) != 0) {
 			saved = errno;
+			if (fd >= 0) {
+				close(fd);
+			}
 			continue;
 		}
 		int one = 1, zero = 0;
@@ -655,6 +700,7 @@ static void accept_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 static void conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
 static void conn_timer_cb(ws_loop_t *loop, ws_timer_t *t);
 
+
 static size_t addr_key(const ws_sockaddr_t *a, uint8_t out[16])
 {
 	if (a->sa.sa_family == AF_INET6) {
@@ -738,7 +784,7 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 	for (int i = 0; i < WS_ACCEPT_BATCH && s->accepting; i++) {
 		ws_sockaddr_t peer;
 		socklen_t plen = sizeof(peer);
-		int fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept_nb(l->fd, &peer.sa, &plen);
 		if (fd >= 0) {
 			conn_new(s, fd, &peer, l->tls);
 			continue;
@@ -1025,10 +1071,19 @@ static int conn_can_send_data(const ws_conn_t *c)
 	return c->state == ST_OPEN && !c->close_sent;
 }
 
-/* What ws_conn_send() reports for a message that was queued. */
-static ws_send_status_t sent_status(const ws_conn_t *c)
+/*
+ * What ws_conn_send() reports for a message that was queued: QUEUED once the
+ * backlog is over the low-water mark, and then a drain event is owed, which
+ * fires when the backlog falls back under it (possibly right after this
+ * iteration's write).
+ */
+static ws_send_status_t sent_status(ws_conn_t *c)
 {
-	return c->write_blocked ? WS_SEND_QUEUED : WS_SEND_SENT;
+	if (c->buffered > c->server->cfg.low_water_mark) {
+		c->over_low_water = 1;
+		return WS_SEND_QUEUED;
+	}
+	return WS_SEND_SENT;
 }
 
 static void conn_close_internal(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len, int fail_fast);
@@ -1254,13 +1309,13 @@ static void conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, siz
 		return;
 	}
 	c->close_fired = 1;
+	if (!c->opened) {
+		return; /* plain HTTP or a refused handshake: not a WebSocket close */
+	}
 	if (code >= 1000 && code <= 1015) {
 		s->stats.closes_by_code[code - 1000]++;
 	} else {
 		s->stats.closes_other++;
-	}
-	if (!c->opened) {
-		return;
 	}
 	if (c->open_prev || c->open_next || s->open_head == c) {
 		open_list_remove(c);
@@ -2782,7 +2837,7 @@ int ws_server_run(ws_server_t *s)
 	ws_io_t sig_io;
 	memset(&sig_io, 0, sizeof(sig_io));
 	int have_sig = 0;
-	if (ws__sigpipe[0] < 0 && pipe2(ws__sigpipe, O_NONBLOCK | O_CLOEXEC) == 0) {
+	if (ws__sigpipe[0] < 0 && pipe_nb(ws__sigpipe) == 0) {
 		have_sig = 1;
 		ws__signals = 0;
 		memset(&sa, 0, sizeof(sa));

@@ -37,8 +37,8 @@ typedef enum ws_backpressure_policy {
 /* Result of ws_conn_send() and friends. */
 typedef enum ws_send_status {
 	WS_SEND_DROPPED = 0, /* not queued: over the limit, or the connection is closing/closed */
-	WS_SEND_SENT = 1,    /* queued behind nothing the peer has not accepted: leaves this iteration */
-	WS_SEND_QUEUED = 2   /* queued behind data the peer has not read yet: wait for drain */
+	WS_SEND_SENT = 1,    /* queued; the backlog is under low_water_mark: leaves this iteration */
+	WS_SEND_QUEUED = 2   /* queued; the backlog is over low_water_mark: a drain event will follow */
 } ws_send_status_t;
 
 typedef struct ws_server_config {
@@ -140,7 +140,7 @@ size_t ws_server_listener_count(const ws_server_t *s);
 
 /* Sets the document root served to plain HTTP requests (NULL to disable). Copied. Returns 0 or -1 (ENOMEM). */
 int ws_server_set_document_root(ws_server_t *s, const char *path);
-/* Sets the subprotocols the server speaks, in preference order.  Copied. */
+/* Sets the subprotocols the server speaks (the first one the client offers wins).  Copied. */
 int ws_server_set_subprotocols(ws_server_t *s, const char *const *names, const size_t *lens, size_t n);
 /* Sets the allowed Origin values (exact, case-insensitive match); n = 0 allows any. Copied. */
 int ws_server_set_allowed_origins(ws_server_t *s, const char *const *names, const size_t *lens, size_t n);

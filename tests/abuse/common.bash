@@ -19,6 +19,7 @@ source "$ROOT/tests/lib/server.sh"
 
 PY=/usr/bin/python3
 export PYTHONPATH="$ABUSE${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
 ECHO_SERVER="$ROOT/tests/lib/echo_server.php"
 
 TMP=$(mktemp -d)

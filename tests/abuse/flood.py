@@ -15,11 +15,10 @@ reading, and MODE says what must hold:
 
 import os
 import selectors
-import socket
 import sys
 import time
 
-from wsabuse import (OP_BINARY, OP_CLOSE, Conn, RssSampler, alive, check, close_payload, frame, log,
+from wsabuse import (OP_BINARY, OP_CLOSE, RssSampler, alive, check, close_payload, frame, log,
                      open_ws, run_main)
 
 MSG = 64 * 1024

@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 
-from wsabuse import HOST, Failure, RssSampler, alive, check, log, run_main
+from wsabuse import HOST, RssSampler, alive, check, log, run_main
 
 TRICKLE_EVERY = 0.2
 SLACK = 4.0
