@@ -265,7 +265,7 @@ static void php_websocket_on_close(ws_server_t *s, ws_conn_t *c, unsigned code, 
 	ZVAL_OBJ(&args[0], co);
 	ZVAL_LONG(&args[1], (zend_long)code);
 	ZVAL_STRINGL_FAST(&args[2], reason, len);
-	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_CLOSE], 3, args, NULL);
+	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_CLOSE], 3, args, c);
 	zval_ptr_dtor(&args[2]);
 }
 
@@ -281,11 +281,11 @@ static void php_websocket_on_drain(ws_server_t *s, ws_conn_t *c)
 	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_DRAIN], 1, &arg, c);
 }
 
-static void php_websocket_on_http(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+static int php_websocket_on_http(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
 {
 	php_websocket_server *srv = ws_server_user(s);
 	if (!php_websocket_has(srv, PHP_WS_EV_REQUEST)) {
-		return;
+		return 0;
 	}
 	zval arg;
 	zend_object *ro = php_websocket_request_create(c, req, NULL, PHP_WS_REQ_HTTP);
@@ -293,6 +293,7 @@ static void php_websocket_on_http(ws_server_t *s, ws_conn_t *c, const ws_http_re
 	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_REQUEST], 1, &arg, c);
 	php_websocket_request_finish(ro);
 	OBJ_RELEASE(ro);
+	return 1;
 }
 
 static void php_websocket_on_timer(ws_server_t *s, uint64_t id, void *data, int last)
@@ -519,7 +520,7 @@ static zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_
 			} else {
 				OPT_ERR("option \"compression_context_takeover\" must be a bool or an array with bool keys \"server\" and \"client\"");
 			}
-		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0) {
+		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || (ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0)) {
 			/* lists and TLS: handled once the core exists (TLS keys are checked there too) */
 		} else if (key_is(key, "document_root")) {
 			if (Z_TYPE_P(v) != IS_STRING && Z_TYPE_P(v) != IS_NULL) {
@@ -814,8 +815,12 @@ ZEND_METHOD(WebSocket_Server, on)
 	php_websocket_handler_clear(h);
 	ZVAL_COPY(&h->callable, &fci.function_name);
 	h->fcc = fcc;
-	if (fcc.function_handler && (fcc.function_handler->common.fn_flags & ZEND_ACC_CALL_VIA_TRAMPOLINE)) {
-		/* A __call trampoline is freed after one call on 8.2: resolve it anew each time. */
+	if (fcc.function_handler == NULL || (fcc.function_handler->common.fn_flags & ZEND_ACC_CALL_VIA_TRAMPOLINE)) {
+		/*
+		 * A __call/__callStatic trampoline cannot be cached: PHP 8.2's ZPP
+		 * already released it (function_handler is NULL), and a kept one would
+		 * be freed after its first call.  Resolve the callable at every call.
+		 */
 		zend_release_fcall_info_cache(&fcc);
 		memset(&h->fcc, 0, sizeof(h->fcc));
 		h->use_fci = true;
@@ -839,7 +844,12 @@ ZEND_METHOD(WebSocket_Server, run)
 	if (EG(exception)) {
 		/* A handler threw with no "error" handler (or exit()): close everything, then rethrow. */
 		zend_exception_save();
-		ws_server_close_all(srv->core, WS_CLOSE_INTERNAL_ERROR, "internal error");
+		if (srv->quiet) {
+			/* exit(): a normal shutdown as far as the clients can tell. */
+			ws_server_close_all(srv->core, WS_CLOSE_GOING_AWAY, "server shutting down");
+		} else {
+			ws_server_close_all(srv->core, WS_CLOSE_INTERNAL_ERROR, "internal error");
+		}
 		zend_exception_restore();
 	} else if (rc != 0) {
 		zend_throw_exception_ex(websocket_exception_ce, err, "event loop failed: %s", strerror(err));

@@ -375,6 +375,9 @@ $doc = [
 ];
 file_put_contents($jsonPath, json_encode($doc, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION) . "\n");
 
+// the same table in Markdown, for the README
+file_put_contents(dirname($jsonPath) . '/latest.md', "Measured $header.\n\n" . $md);
+
 /* ---------------------------------------------------------------- chart.svg */
 
 // One row per scenario: bars of "times better than Node ws" on a log scale,

@@ -186,6 +186,23 @@ if [ "$BUSY" -gt 10 ]; then
 	echo "run.sh: warning: the machine is already ${BUSY}% busy before the benchmark: figures will be noisy" >&2
 fi
 
+# wait_quiet: before each run, waits (up to 20 s, and 180 s in all; 60 s with
+# --quick) for other processes to leave the CPUs alone. Runs that still had
+# company are flagged "noisy" in the report.
+QUIET_BUDGET=180
+[ "$QUICK" = 1 ] && QUIET_BUDGET=60
+wait_quiet() {
+	local waited=0 b
+	while [ "$QUIET_BUDGET" -gt 0 ] && [ "$waited" -lt 20 ]; do
+		b=$(busy_pct)
+		[ "$b" -le 8 ] && return 0
+		[ "$waited" -eq 0 ] && echo "  (the machine is ${b}% busy with other work: waiting for it to calm down)" >&2
+		sleep 0.5
+		waited=$((waited + 1))
+		QUIET_BUDGET=$((QUIET_BUDGET - 1))
+	done
+}
+
 # ---------------------------------------------------------------- runs
 
 total_runs=0
@@ -212,6 +229,7 @@ for line in "${SCENARIOS[@]}"; do
 		for kind in $servers; do
 			[ "$kind" = node ] && [ "$HAVE_NODE" = 0 ] && continue
 			run_no=$((run_no + 1))
+			wait_quiet
 			if ! start_server "$kind" "$name"; then
 				echo "  [$run_no/$total_runs] $kind: the server did not start (see bench/.run/server-$name-$kind.log)" >&2
 				printf '{"scenario":"%s","server":"%s","rep":%d,"result":null,"error":"server did not start"}\n' "$name" "$kind" "$rep" >>"$RAW"

@@ -259,6 +259,7 @@ static void conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_
 static void conn_arm_timer(ws_conn_t *c);
 static void conn_process_rest(ws_conn_t *c);
 static void server_finish_stop_if_done(ws_server_t *s);
+static void topics_leave_all(ws_conn_t *c);
 
 /* ------------------------------------------------------- memory tracking */
 
@@ -1320,6 +1321,8 @@ static void conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, siz
 	if (c->open_prev || c->open_next || s->open_head == c) {
 		open_list_remove(c);
 	}
+	/* A closed connection has left its topics before anyone hears of it. */
+	topics_leave_all(c);
 	if (s->h->on_close) {
 		s->h->on_close(s, c, code, reason ? reason : "", reason ? reason_len : 0);
 	}
@@ -1367,7 +1370,6 @@ void ws_conn_close(ws_conn_t *c, unsigned code, const char *reason, size_t reaso
 }
 
 /* Unlinks the connection from everything, closes the socket, fires on_close if owed. */
-static void topics_leave_all(ws_conn_t *c);
 
 static void conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len)
 {
@@ -1375,8 +1377,9 @@ static void conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_
 	if (c->state == ST_DEAD) {
 		return;
 	}
-	conn_fire_close(c, code, reason, reason_len);
+	/* Dead first: in its close handler the connection is closed to every API. */
 	c->state = ST_DEAD;
+	conn_fire_close(c, code, reason, reason_len);
 	topics_leave_all(c);
 	per_ip_release(c);
 	ws_io_stop(s->loop, &c->io);
@@ -1903,8 +1906,9 @@ static void conn_plain_http(ws_conn_t *c, const ws_http_request_t *req)
 {
 	ws_server_t *s = c->server;
 	c->head_method_head = req->method.len == 4 && memcmp(req->method.ptr, "HEAD", 4) == 0;
+	int handled = 0;
 	if (s->h->on_http) {
-		s->h->on_http(s, c, req);
+		handled = s->h->on_http(s, c, req);
 		if (c->responded || c->state != ST_HTTP || s->breaking) {
 			return;
 		}
@@ -1926,7 +1930,7 @@ static void conn_plain_http(ws_conn_t *c, const ws_http_request_t *req)
 		conn_touch(c);
 		return;
 	}
-	if (s->h->on_http) {
+	if (handled) {
 		conn_http_respond(c, 404, NULL, 0, "not found\n", 10);
 	} else {
 		conn_http_respond(c, 426, NULL, 0, "this is a WebSocket server\n", 27);
@@ -2901,8 +2905,15 @@ static void server_finish_stop_if_done(ws_server_t *s)
 static void stop_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 {
 	ws_server_t *s = t->data;
-	/* Peers that did not answer in time are dropped; their close events still fire. */
+	/*
+	 * Peers that did not answer in time are dropped; their close events
+	 * still fire.  What is queued (our close frame at least) gets one last
+	 * write first, even with a zero shutdown_timeout.
+	 */
 	for (ws_conn_t *c = s->conns; c; c = c->next) {
+		if (conn_flush(c) == 0 && c->tls) {
+			ws_tls_flush(c->tls);
+		}
 		c->drop = 1;
 		conn_touch(c);
 	}

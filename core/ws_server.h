@@ -95,10 +95,12 @@ typedef struct ws_server_handler {
 	void (*on_drain)(ws_server_t *s, ws_conn_t *c);
 	/*
 	 * A plain HTTP request (no Upgrade) arrived.  The handler may answer with
-	 * ws_conn_respond(); if it does not, document_root is tried, then 404
-	 * (or 426 when neither a handler nor a document root exists).  May be NULL.
+	 * ws_conn_respond().  Returns 1 if the application has a handler for plain
+	 * requests (whether or not it answered), 0 if not.  Unanswered requests
+	 * get document_root, then 404 (or 426 when the application has neither a
+	 * handler nor a document root).  May be NULL.
 	 */
-	void (*on_http)(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req);
+	int (*on_http)(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req);
 	/*
 	 * A user timer fired.  last: the timer is gone (one-shot, or cleared while
 	 * its callback ran): release timer_data after the call.

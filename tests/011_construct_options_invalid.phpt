@@ -9,7 +9,7 @@ $cases = [
     ['max_message_size', 'big'], ['max_message_size', 0], ['max_message_size', -5],
     ['max_frame_size', 1.5], ['max_frame_size', -1],
     ['max_header_size', null], ['max_header_size', 255], ['max_header_size', 1048577],
-    ['handshake_timeout', '10'], ['handshake_timeout', 0], ['handshake_timeout', -1], ['handshake_timeout', NAN], ['handshake_timeout', 31536001],
+    ['handshake_timeout', '10'], ['handshake_timeout', 0], ['handshake_timeout', -1], ['handshake_timeout', NAN], ['handshake_timeout', 4000000.5],
     ['idle_timeout', true], ['idle_timeout', -0.5], ['idle_timeout', INF],
     ['ping_interval', []], ['ping_interval', -1],
     ['pong_timeout', 'x'], ['pong_timeout', 0],
@@ -45,20 +45,20 @@ option "max_header_size" must be between 256 and 1048576
 option "max_header_size" must be between 256 and 1048576
 option "handshake_timeout" must be a number of seconds (int or float), string given
 option "handshake_timeout" must be at least 0.001 seconds
-option "handshake_timeout" must be between 0 and 31536000 seconds
-option "handshake_timeout" must be between 0 and 31536000 seconds
-option "handshake_timeout" must be between 0 and 31536000 seconds
+option "handshake_timeout" must be between 0 and 4000000 seconds
+option "handshake_timeout" must be between 0 and 4000000 seconds
+option "handshake_timeout" must be between 0 and 4000000 seconds
 option "idle_timeout" must be a number of seconds (int or float), bool given
-option "idle_timeout" must be between 0 and 31536000 seconds
-option "idle_timeout" must be between 0 and 31536000 seconds
+option "idle_timeout" must be between 0 and 4000000 seconds
+option "idle_timeout" must be between 0 and 4000000 seconds
 option "ping_interval" must be a number of seconds (int or float), array given
-option "ping_interval" must be between 0 and 31536000 seconds
+option "ping_interval" must be between 0 and 4000000 seconds
 option "pong_timeout" must be a number of seconds (int or float), string given
 option "pong_timeout" must be at least 0.001 seconds
 option "close_timeout" must be a number of seconds (int or float), null given
 option "close_timeout" must be at least 0.001 seconds
 option "shutdown_timeout" must be a number of seconds (int or float), bool given
-option "shutdown_timeout" must be between 0 and 31536000 seconds
+option "shutdown_timeout" must be between 0 and 4000000 seconds
 option "max_connections" must be of type int, string given
 option "max_connections" must be between 0 and 9223372036854775807
 option "max_connections_per_ip" must be of type int, float given

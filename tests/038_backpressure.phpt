@@ -11,7 +11,9 @@ $server = new WebSocket\Server('127.0.0.1', 0, [
     'backpressure' => $argv[1], 'max_buffered_amount' => 2048, 'low_water_mark' => 1024,
 ]);
 $server->on('message', function (WebSocket\Connection $c, string $data) {
-    // Nothing is written before the handler returns, so the backlog only grows here.
+    // Nothing is written before the handler returns, so the backlog only grows here:
+    // the first message is admitted (the backlog was empty) but leaves it over
+    // low_water_mark (QUEUED), the second is refused.
     $r1 = $c->send(str_repeat('a', 3000));
     $b1 = $c->bufferedAmount();
     $r2 = $c->send('b');
@@ -57,9 +59,9 @@ $lines = explode("\n", trim($w->log()));
 sort($lines);
 echo implode("\n", $lines), "\n", $w->stderr;
 --EXPECT--
-SEND 1 3004 0 3004 true
+SEND 2 3004 0 3004 true
 bool(true)
-SEND 1 3004 0 3004 true
+SEND 2 3004 0 3004 true
 int(3000)
 array(3) {
   [0]=>
@@ -72,4 +74,4 @@ array(3) {
 bool(true)
 int(0)
 CLOSE 1008 send buffer limit exceeded
-SEND 1 0 false 0
+SEND 2 0 false 0

@@ -4,7 +4,7 @@
 # after it connected; the canary keeps getting its echoes during and after.
 source "$(dirname "$0")/common.bash"
 
-start_server "$ECHO_SERVER" '{"handshake_timeout": 2}'
+serve "$ECHO_SERVER" '{"handshake_timeout": 2}'
 start_canary
 
 "$PY" "$ABUSE/slowloris.py" "$PORT" "$SERVER_PID" 2 200 20 || fail "slowloris attack"

@@ -5,7 +5,7 @@
 # exactly the limit are echoed.  The canary keeps getting its echoes.
 source "$(dirname "$0")/common.bash"
 
-start_server "$ECHO_SERVER" '{"max_message_size": 65536}'
+serve "$ECHO_SERVER" '{"max_message_size": 65536}'
 start_canary
 "$PY" "$ABUSE/protocol.py" "$PORT" "$SERVER_OUT" oversize || fail "oversize messages"
 [ "$(grep -c '^CLOSE [0-9]* 1009 ' "$SERVER_OUT")" = 6 ] || fail "expected 6 CLOSE lines with 1009"

@@ -6,7 +6,7 @@
 # reason with 1007.  The canary keeps getting its echoes.
 source "$(dirname "$0")/common.bash"
 
-start_server "$ECHO_SERVER"
+serve "$ECHO_SERVER"
 start_canary
 "$PY" "$ABUSE/protocol.py" "$PORT" "$SERVER_OUT" frames utf8 || fail "protocol violations"
 finish_canary

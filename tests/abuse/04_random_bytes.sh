@@ -7,7 +7,7 @@
 # getting its echoes.
 source "$(dirname "$0")/common.bash"
 
-start_server "$ECHO_SERVER" '{"handshake_timeout": 2}'
+serve "$ECHO_SERVER" '{"handshake_timeout": 2}'
 start_canary
 "$PY" "$ABUSE/junk.py" "$PORT" "$SERVER_PID" 2 2000 64 || fail "random bytes"
 canary_alive

@@ -10,7 +10,7 @@ for opt in max_connections:50 max_connections_per_ip:5; do
 	name=${opt%%:*}
 	limit=${opt##*:}
 	echo "== $name $limit"
-	start_server "$ECHO_SERVER" "{\"$name\": $limit}"
+	serve "$ECHO_SERVER" "{\"$name\": $limit}"
 	start_canary
 	"$PY" "$ABUSE/maxconn.py" "$PORT" "$limit" 1 || fail "$name"
 	finish_canary

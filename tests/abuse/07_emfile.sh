@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Descriptor exhaustion: the server runs with soft and hard RLIMIT_NOFILE 64
-# (max_connections 0, so no start-up warning about the limit) and 100 clients
-# connect.  It upgrades what fits, refuses the rest one at a time with its
+# and 100 clients connect.  max_connections is 0 because with the default
+# (10000) run() warns at start that it does not fit under the limit, and that
+# warning uses up the one-time flag, so the EMFILE warning checked here would
+# never be printed.  The server upgrades what fits, refuses the rest one at a time with its
 # spare descriptor, does not busy-loop (CPU time over 3 s of saturation under
 # 1 s), warns exactly once on stderr, keeps echoing for the canary, and once
 # the clients are gone a new client connects and echoes.

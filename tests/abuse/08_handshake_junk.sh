@@ -6,7 +6,7 @@
 # connection; the canary keeps getting its echoes.
 source "$(dirname "$0")/common.bash"
 
-start_server "$ECHO_SERVER"
+serve "$ECHO_SERVER"
 start_canary
 "$PY" "$ABUSE/handshake_junk.py" "$PORT" || fail "malformed handshakes"
 finish_canary

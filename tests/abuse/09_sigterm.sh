@@ -11,7 +11,7 @@ source "$(dirname "$0")/common.bash"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 echo "== 500 clients, SIGTERM"
-start_server "$ECHO_SERVER" '{"shutdown_timeout": 10}'
+serve "$ECHO_SERVER" '{"shutdown_timeout": 10}'
 CLIENTS_OUT="$TMP/clients.out"
 "$PY" "$ABUSE/sigterm_clients.py" "$PORT" 500 >"$CLIENTS_OUT" 2>&1 &
 CLIENTS_PID=$!
@@ -37,7 +37,7 @@ closes=$(grep -c '^CLOSE [0-9]* 1001 server shutting down$' "$SERVER_OUT" || tru
 [ "$(tail -1 "$SERVER_OUT")" = STOPPED ] || fail "STOPPED is not the last line"
 
 echo "== a client that never answers the close frame, shutdown_timeout 1"
-start_server "$ECHO_SERVER" '{"shutdown_timeout": 1}'
+serve "$ECHO_SERVER" '{"shutdown_timeout": 1}'
 start_canary
 SILENT_OUT="$TMP/silent.out"
 "$PY" "$ABUSE/sigterm_clients.py" "$PORT" silent >"$SILENT_OUT" 2>&1 &
@@ -66,7 +66,7 @@ grep -q 'CANARY FAIL: connection closed after [0-9]* echoes: code 1001' "$CANARY
 [ "$(tail -1 "$SERVER_OUT")" = STOPPED ] || fail "STOPPED is not the last line"
 
 echo "== a second SIGTERM while waiting for replies"
-start_server "$ECHO_SERVER" '{"shutdown_timeout": 30}'
+serve "$ECHO_SERVER" '{"shutdown_timeout": 30}'
 SILENT_OUT="$TMP/silent2.out"
 "$PY" "$ABUSE/sigterm_clients.py" "$PORT" silent >"$SILENT_OUT" 2>&1 &
 SILENT_PID=$!

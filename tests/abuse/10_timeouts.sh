@@ -10,14 +10,14 @@
 source "$(dirname "$0")/common.bash"
 
 echo "== ping_interval 1, pong_timeout 1"
-start_server "$ECHO_SERVER" '{"ping_interval": 1, "pong_timeout": 1}'
+serve "$ECHO_SERVER" '{"ping_interval": 1, "pong_timeout": 1}'
 start_canary
 "$PY" "$ABUSE/timeouts.py" "$PORT" "$SERVER_OUT" ping || fail "ping timeout"
 finish_canary
 stop_server_ok
 
 echo "== idle_timeout 1"
-start_server "$ECHO_SERVER" '{"idle_timeout": 1}'
+serve "$ECHO_SERVER" '{"idle_timeout": 1}'
 start_canary
 "$PY" "$ABUSE/timeouts.py" "$PORT" "$SERVER_OUT" idle || fail "idle timeout"
 finish_canary

@@ -7,7 +7,7 @@
 # its queue.
 source "$(dirname "$0")/common.bash"
 
-start_server "$ABUSE/blast_server.php" '{"max_memory": 2097152}'
+serve "$ABUSE/blast_server.php" '{"max_memory": 2097152}'
 start_canary
 "$PY" "$ABUSE/memory.py" "$PORT" "$SERVER_OUT" 2097152 || fail "memory budget"
 canary_alive

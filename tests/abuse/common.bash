@@ -3,7 +3,7 @@
 #   source "$(dirname "$0")/common.bash"
 #
 # Provides: $PY (Debian python3 with python3-websockets), $ABUSE (this folder),
-# fail MSG, start_canary / finish_canary (the well-behaved client that must keep
+# fail MSG, serve SCRIPT [ARGS] (start_server), start_canary / finish_canary (the well-behaved client that must keep
 # getting echoes), start_server_nofile LIMIT SCRIPT [ARGS] (start_server under
 # a lowered descriptor limit), stop_server_ok (SIGTERM, exit 0, STOPPED),
 # wait_pid_exit PID SECONDS, wait_log FILE REGEX SECONDS, and a cleanup trap
@@ -25,6 +25,7 @@ ECHO_SERVER="$ROOT/tests/lib/echo_server.php"
 TMP=$(mktemp -d)
 CANARY_PID=
 BG_PIDS=()
+TMP_FILES=()
 
 cleanup() {
 	local p
@@ -37,6 +38,7 @@ cleanup() {
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
 	rm -rf "$TMP"
+	if [ ${#TMP_FILES[@]} -gt 0 ]; then rm -f "${TMP_FILES[@]}"; fi
 }
 trap cleanup EXIT
 
@@ -77,6 +79,13 @@ wait_log() {
 		fi
 		sleep 0.05
 	done
+}
+
+# serve SCRIPT [ARGS]: start_server (tests/lib/server.sh), failing the test if
+# it does not come up, and removing its output files at exit.
+serve() {
+	start_server "$@" || fail "server did not start"
+	TMP_FILES+=("$SERVER_OUT" "$SERVER_ERR")
 }
 
 # start_canary: connects the canary to $PORT and waits for its first echo.

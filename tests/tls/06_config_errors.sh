@@ -6,40 +6,44 @@
 # a wrong or missing passphrase (success with the right one), bad ciphers;
 # \ValueError for tls_key without tls_cert, tls_min_version "1.1",
 # tls_verify_peer without tls_ca, and other bad values; the same through
-# listen().  It runs on a pseudo-terminal: with an encrypted key and no
-# passphrase the server must fail, never ask on the terminal.
+# listen().
 #
-# The unreadable-key case (chmod 000) needs a user that file permissions
-# stop: as root it runs as "nobody" (setpriv), or is skipped with a note when
-# that is not possible.
+# The missing-passphrase case runs on a pseudo-terminal, as a server started
+# from a shell would: it must fail, never ask for the passphrase on the
+# terminal and wait.  The unreadable-key case (chmod 000) needs a user that
+# file permissions stop: as root it runs as "nobody" (setpriv), or is skipped
+# with a note when that is not possible.
 source "$(dirname "$0")/common.bash"
 make_certs
+RUN=(php -d extension="$SO" tests/tls/config_errors.php)
+
+cases=$(sed -n "s/^    '\([a-z0-9.-]*\)' => \[.*/\1/p" tests/tls/config_errors.php | grep -vx -e unreadable-key -e missing-passphrase)
+[ "$(echo "$cases" | wc -l)" -gt 20 ] || fail "could not list the cases of config_errors.php"
+rc=0
+# shellcheck disable=SC2086
+timeout 60 "${RUN[@]}" "$CERTS" $cases </dev/null || rc=1
+timeout 60 "$PY" tests/tls/on_tty.py 30 "${RUN[@]}" "$CERTS" missing-passphrase || rc=1
 
 if [ "$(id -u)" -ne 0 ]; then
 	mkdir "$CERTS/unreadable"
 	cp "$CERTS/server.key" "$CERTS/unreadable/server.key"
 	chmod 000 "$CERTS/unreadable/server.key"
-	run_peer "$PY" tests/tls/on_tty.py 60 php -d extension="$SO" tests/tls/config_errors.php "$CERTS"
+	timeout 60 "${RUN[@]}" "$CERTS" unreadable-key </dev/null || rc=1
 else
-	cases=$(sed -n "s/^    '\([a-z0-9.-]*\)' => \[.*/\1/p" tests/tls/config_errors.php | grep -vx unreadable-key)
-	[ "$(echo "$cases" | wc -l)" -gt 20 ] || fail "could not list the cases of config_errors.php"
-	# shellcheck disable=SC2086
-	run_peer "$PY" tests/tls/on_tty.py 60 php -d extension="$SO" tests/tls/config_errors.php "$CERTS" $cases
-	# Root reads any file: try the unreadable key as nobody, from a directory nobody can enter.
+	# Root reads any file: try it as nobody, with copies nobody may read.
 	PERM=$(mktemp -d)
 	trap 'stop_server >/dev/null 2>&1 || true; rm -rf "$TMP" "$PERM"' EXIT
 	chmod 755 "$PERM"
 	mkdir -m 755 "$PERM/unreadable"
-	cp "$CERTS/server.pem" "$PERM/server.pem"
-	cp "$CERTS/server.key" "$PERM/server.key"
-	cp "$CERTS/server.key" "$PERM/unreadable/server.key"
-	chmod 644 "$PERM/server.pem" "$PERM/server.key"
-	chmod 000 "$PERM/unreadable/server.key"
-	if setpriv --reuid=65534 --regid=65534 --clear-groups php -d extension="$SO" -r 'exit(is_readable($argv[1]) ? 0 : 1);' "$PERM/server.pem" 2>/dev/null; then
-		run_peer setpriv --reuid=65534 --regid=65534 --clear-groups \
-			php -d extension="$SO" tests/tls/config_errors.php "$PERM" unreadable-key
+	install -m 644 "$CERTS/server.pem" "$PERM/server.pem"
+	install -m 644 "$CERTS/server.key" "$PERM/server.key"
+	install -m 000 "$CERTS/server.key" "$PERM/unreadable/server.key"
+	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	if "${NOBODY[@]}" php -d extension="$SO" -r 'exit(is_readable($argv[1]) ? 0 : 1);' "$PERM/server.pem" 2>/dev/null; then
+		timeout 60 "${NOBODY[@]}" "${RUN[@]}" "$PERM" unreadable-key </dev/null || rc=1
 	else
 		echo "note: running as root and cannot run PHP as nobody: the unreadable-key case is skipped"
 	fi
 fi
+[ "$rc" -eq 0 ] || fail "some configuration errors were not reported as expected (see above)"
 echo "ok"

@@ -47,6 +47,6 @@ if problem:
 sys.stdout.write(out.decode("utf-8", "replace").replace("\r\n", "\n"))
 _, status = os.waitpid(pid, 0)
 if problem:
-    print("FAIL: %s %s" % (" ".join(sys.argv[2:4]), problem))
+    print("\nFAIL: %s: %s" % (" ".join(sys.argv[2:]), problem))
     sys.exit(1)
 sys.exit(os.waitstatus_to_exitcode(status))

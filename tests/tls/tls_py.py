@@ -131,32 +131,49 @@ async def mode_version(url, ca, tls12_result):
     print("python: TLS 1.3 client ok")
 
 
-async def expect_refused(url, ctx, what, reasons):
-    """The server must refuse the client certificate: the TLS handshake (1.2)
-    or the first read after it (1.3, where the client's Finished goes out
-    before the server has judged the certificate) fails with an alert."""
+def alert_after_handshake(port, ctx):
+    """Runs a TLS handshake and reads without sending anything; returns the
+    SSL error the server's alert raised (or the exception otherwise).
+    Sending nothing matters: data the server never reads would make its
+    close a reset, which can overtake the alert (TLS 1.3 judges the client
+    certificate after the client's side of the handshake is done)."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        data = s.recv(100)
+        return AssertionError("the server accepted the certificate and sent %r" % data)
+    except (ssl.SSLError, OSError) as e:
+        return e
+    finally:
+        raw.close()
+
+
+async def expect_refused(url, port, ctx, what, alert):
+    e = await asyncio.get_running_loop().run_in_executor(None, alert_after_handshake, port, ctx)
+    print("python: %s: %s: %s" % (what, type(e).__name__, e))
+    check(isinstance(e, ssl.SSLError) and alert in str(e), "%s: expected the alert %s, got %r" % (what, alert, e))
+    # A WebSocket client sends its request at once: it must fail too (alert or reset).
     try:
         async with connect(url, ctx) as ws:
             await asyncio.wait_for(ws.recv(), WAIT)
     except (ssl.SSLError, ConnectionError, EOFError, websockets.exceptions.InvalidMessage,
             websockets.exceptions.ConnectionClosed) as e:
-        text = "%s: %s %s" % (type(e).__name__, e, e.__cause__ or "")
-        print("python: %s refused: %s" % (what, text.strip()))
-        check(any(r in text.upper() for r in reasons), "%s: expected one of %s in %r" % (what, reasons, text))
+        print("python: %s, as a WebSocket client: %s: %s %s" % (what, type(e).__name__, e, e.__cause__ or ""))
     else:
-        raise AssertionError("%s was accepted" % what)
+        raise AssertionError("%s: the WebSocket client was accepted" % what)
 
 
 async def mode_clientcert(url, ca, certs):
+    port = int(url.rsplit(":", 1)[1])
     for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
         name = "TLS 1.2" if version == ssl.TLSVersion.TLSv1_2 else "TLS 1.3"
         bare = client_ctx(ca, min_version=version, max_version=version)
-        await expect_refused(url + "/py-nocert", bare, "%s client without a certificate" % name,
-                             ["CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "PEER DID NOT RETURN A CERTIFICATE"])
+        await expect_refused(url + "/py-nocert", port, bare, "%s client without a certificate" % name,
+                             "SSLV3_ALERT_HANDSHAKE_FAILURE" if name == "TLS 1.2" else "TLSV13_ALERT_CERTIFICATE_REQUIRED")
         rogue = client_ctx(ca, min_version=version, max_version=version)
         rogue.load_cert_chain(os.path.join(certs, "rogue.pem"), os.path.join(certs, "rogue.key"))
-        await expect_refused(url + "/py-rogue", rogue, "%s client with a certificate from another CA" % name,
-                             ["UNKNOWN_CA", "CERTIFICATE UNKNOWN", "BAD_CERTIFICATE"])
+        await expect_refused(url + "/py-rogue", port, rogue, "%s client with a certificate from another CA" % name,
+                             "TLSV1_ALERT_UNKNOWN_CA")
         good = client_ctx(ca, min_version=version, max_version=version)
         good.load_cert_chain(os.path.join(certs, "client.pem"), os.path.join(certs, "client.key"))
         async with connect(url + "/py-client-cert", good) as ws:
@@ -372,14 +389,15 @@ async def mode_reload(url, url1, ca, certs, pid):
 
     # Broken files: the old certificate (A) stays in use.
     write(live, "this is not a certificate\n")
-    await reload_fails(["cannot load certificate", live, "no start line"], "reload with a garbage certificate")
+    # (OpenSSL's exact reasons are checked by 06_config_errors.sh.)
+    await reload_fails(["cannot load certificate " + live + ": "], "reload with a garbage certificate")
     await new_client(url, "server-A", "c4")
     replace(B[0], live)
     replace(os.path.join(certs, "other.key"), live_key)
-    await reload_fails([live_key, "key values mismatch"], "reload with a key that does not match")
+    await reload_fails([live_key + ": key values mismatch"], "reload with a key that does not match")
     await new_client(url, "server-A", "c5")
     os.unlink(live)
-    await reload_fails(["cannot load certificate", live], "reload with the certificate missing")
+    await reload_fails(["cannot load certificate " + live + ": "], "reload with the certificate missing")
     await new_client(url, "server-A", "c6")
 
     # SIGHUP with a broken file: a warning on stderr, the old certificate stays.
