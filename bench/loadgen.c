@@ -1248,7 +1248,7 @@ static int run_broadcast(void)
 	if (!probing) cpu_begin(&cpu);
 	cpu_end(&cpu);
 	B.publishing = 0;
-	uint64_t drain_end = th->now + secs_ns(2);
+	uint64_t drain_end = th->now + secs_ns(5);
 	while (!g_stop && B.oldest != B.next_seq && th->now < drain_end) { loop_once(th, 10); bcast_advance(th); }
 	uint64_t undelivered = 0;
 	for (uint32_t s = B.oldest; s != B.next_seq; s++) {

@@ -213,6 +213,7 @@ struct ws_server {
 	int accepting;
 	ws_timer_t accept_timer;     /* resumes accepting after EMFILE */
 	int spare_fd;
+	int warned_emfile;
 
 	ws_conn_t *conns;            /* every socket, newest first */
 	ws_conn_t *open_head, *open_tail;
@@ -811,8 +812,8 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 			}
 			accepting_set(s, 0);
 			ws_timer_start(s->loop, &s->accept_timer, ws_loop_now(s->loop) + WS_ACCEPT_PAUSE_MS);
-			if (s->h->on_warning && !s->warned_nofile) {
-				s->warned_nofile = 1;
+			if (s->h->on_warning && !s->warned_emfile) {
+				s->warned_emfile = 1;
 				s->h->on_warning(s, "out of file descriptors: refusing new connections for now (raise the open-files limit)");
 			}
 		}
@@ -1906,6 +1907,10 @@ static void conn_plain_http(ws_conn_t *c, const ws_http_request_t *req)
 {
 	ws_server_t *s = c->server;
 	c->head_method_head = req->method.len == 4 && memcmp(req->method.ptr, "HEAD", 4) == 0;
+	if (req->version_minor >= 1 && ws_http_header_get(req, "host", 0, NULL).ptr == NULL) {
+		conn_http_refuse(c, 400, NULL, "missing Host header\n"); /* RFC 9112 3.2 */
+		return;
+	}
 	int handled = 0;
 	if (s->h->on_http) {
 		handled = s->h->on_http(s, c, req);
@@ -2253,8 +2258,8 @@ static void conn_read_frames(ws_conn_t *c)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 		return;
 	}
-	/* EOF or reset without a close handshake: 1006 unless a close frame came. */
-	conn_teardown(c, c->close_received ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
+	/* EOF or reset: 1006 unless a close frame was received or sent first. */
+	conn_teardown(c, (c->close_received || c->close_sent) ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
 }
 
 static void conn_read_linger(ws_conn_t *c)
@@ -2721,26 +2726,43 @@ void ws_server_timer_clear_all(ws_server_t *s, void (*fn)(void *data))
  * backpressure policy (close: 1008 and its queue discarded; drop: its queued
  * messages discarded), until back under budget.
  */
+/* What a connection holds that the budget counts: its queue, its unfinished message, its unparsed input. */
+static size_t conn_footprint(const ws_conn_t *c)
+{
+	return c->buffered + c->msg_cap + c->rest_len;
+}
+
 static void server_enforce_memory(ws_server_t *s)
 {
 	for (int rounds = 0; rounds < 64 && s->mem > s->cfg.max_memory; rounds++) {
 		ws_conn_t *worst = NULL;
 		for (ws_conn_t *c = s->open_head; c; c = c->open_next) {
-			if (c->buffered > 0 && (worst == NULL || c->buffered > worst->buffered)) {
+			if (worst == NULL || conn_footprint(c) > conn_footprint(worst)) {
 				worst = c;
 			}
 		}
-		if (worst == NULL || worst->buffered == 0) {
+		if (worst == NULL || conn_footprint(worst) == 0) {
 			return;
 		}
-		queue_discard_unsent(worst, 1);
-		if (s->cfg.backpressure == WS_BACKPRESSURE_CLOSE) {
+		if (worst->msg_cap + worst->rest_len > worst->buffered) {
+			/*
+			 * Most of it is an incoming message: there is no dropping half a
+			 * message, so the sender goes, and its buffer with it at once.
+			 */
 			conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
+			mem_release(s, worst->msg, worst->msg_cap);
+			worst->msg = NULL;
+			worst->msg_cap = worst->msg_len = 0;
+			mem_release(s, worst->rest, worst->rest_len);
+			worst->rest = NULL;
+			worst->rest_len = 0;
+		} else {
+			queue_discard_unsent(worst, 1);
+			if (s->cfg.backpressure == WS_BACKPRESSURE_CLOSE) {
+				conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
+			}
 		}
 		conn_touch(worst);
-		if (worst->buffered == 0 || s->cfg.backpressure == WS_BACKPRESSURE_DROP) {
-			continue;
-		}
 	}
 }
 

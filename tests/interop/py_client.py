@@ -13,7 +13,7 @@ import random
 import sys
 
 import websockets
-from websockets.frames import OP_CLOSE, Close
+from websockets.frames import Close
 
 TIMEOUT = 30
 

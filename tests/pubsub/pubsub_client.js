@@ -216,6 +216,7 @@ async function fanout(url) {
   // delivered: anything extra (a duplicate) would have been queued before it.
   for (let k = 0; k < TOPICS; k++) peers[0].ws.send(`pub:t${k}:END|t${k}`);
   await Promise.all(peers.map((peer, c) => peer.until(() => got[c].ends === topicsOf(c).length, 'END markers')));
+  await peers[0].until(() => got[0].replies.length === PER_PUBLISHER + TOPICS, 'replies to the END markers');
 
   peers.forEach((_, c) => {
     const g = got[c];
