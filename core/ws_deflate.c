@@ -113,11 +113,12 @@ static int pmd_accept_offer(const ws_deflate_config_t *cfg, const ws_ext_offer_t
 	}
 	p->client_max_window_bits = (uint8_t)client_bits;
 	/*
-	 * Only echoed when offered (some browsers fail on an unrequested one).
-	 * When offered we always take it: it lets us drop the inflate window
-	 * between messages.
+	 * Taken whenever offered: it lets us drop the inflate window between
+	 * messages.  Sent unrequested only when the configuration refuses client
+	 * context takeover (RFC 7692 allows it; some old Safari versions
+	 * mishandle it, which is why it is not the default).
 	 */
-	p->client_no_context_takeover = (uint8_t)seen_cnct;
+	p->client_no_context_takeover = (uint8_t)(seen_cnct || !cfg->client_context_takeover);
 	*client_bits_offered = seen_cmwb;
 	*client_no_ctx_offered = seen_cnct;
 	return 1;
@@ -265,8 +266,20 @@ static int inflate_run(ws_inflater_t *inf, const uint8_t *in, size_t len,
 			}
 		}
 		if (r == Z_STREAM_END) {
-			/* A final deflate block: legal; the next message starts a new stream. */
+			/*
+			 * A final deflate block is legal, but the window must survive it
+			 * (RFC 7692 7.2.2: the next message may refer back into it): save
+			 * the dictionary, reset, restore.
+			 */
+			uint8_t dict[32768];
+			uInt dlen = sizeof(dict);
+			if (inflateGetDictionary(&inf->z, dict, &dlen) != Z_OK) {
+				dlen = 0;
+			}
 			inflateReset(&inf->z);
+			if (dlen && inflateSetDictionary(&inf->z, dict, dlen) != Z_OK) {
+				return WS_ERR_COMPRESSION;
+			}
 			if (inf->z.avail_in == 0) {
 				return 0;
 			}

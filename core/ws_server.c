@@ -61,7 +61,7 @@
 #define WS_LINGER_MS 2000
 #define WS_ACCEPT_BATCH 128
 #define WS_ACCEPT_PAUSE_MS 100
-#define WS_MSG_KEEP (64 * 1024)      /* reassembly buffers up to this size are kept */
+#define WS_MSG_KEEP (16 * 1024)      /* reassembly buffers up to this size are kept */
 
 /* ---------------------------------------------------------------- buffers */
 
@@ -139,6 +139,7 @@ struct ws_conn {
 	unsigned counted_ip : 1;
 	unsigned shut_wr : 1;
 	unsigned drop : 1;           /* tear down at the end of this iteration */
+	unsigned bp_close : 1;       /* over max_buffered_amount: close with 1008 at the end of this iteration */
 
 	uint16_t close_code;         /* code reported to on_close */
 	uint64_t t_created, t_rx, t_data, t_ping, t_close;
@@ -261,6 +262,7 @@ static void conn_arm_timer(ws_conn_t *c);
 static void conn_process_rest(ws_conn_t *c);
 static void server_finish_stop_if_done(ws_server_t *s);
 static void topics_leave_all(ws_conn_t *c);
+static void conn_read_frames(ws_conn_t *c);
 
 /* ------------------------------------------------------- memory tracking */
 
@@ -1070,7 +1072,7 @@ static int queue_frame(ws_conn_t *c, ws_opcode_t op, const void *payload, size_t
 
 static int conn_can_send_data(const ws_conn_t *c)
 {
-	return c->state == ST_OPEN && !c->close_sent;
+	return c->state == ST_OPEN && !c->close_sent && !c->bp_close;
 }
 
 /*
@@ -1104,9 +1106,15 @@ static int backpressure_admit(ws_conn_t *c, size_t total)
 		return 1;
 	}
 	if (s->cfg.backpressure == WS_BACKPRESSURE_CLOSE) {
-		/* A consumer this slow loses its backlog: keep memory bounded. */
+		/*
+		 * A consumer this slow loses its backlog: keep memory bounded.  The
+		 * close itself (and its event) waits for the end of the iteration, so
+		 * that a fan-out in progress is not disturbed and no close handler
+		 * runs inside send().
+		 */
 		queue_discard_unsent(c, 1);
-		conn_close_internal(c, WS_CLOSE_POLICY_VIOLATION, "send buffer limit exceeded", 26, 1);
+		c->bp_close = 1;
+		conn_touch(c);
 	}
 	return 0;
 }
@@ -1576,6 +1584,13 @@ static void conn_settle(ws_conn_t *c)
 		conn_teardown(c, c->close_sent ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
 		return;
 	}
+	if (c->bp_close) {
+		c->bp_close = 0;
+		conn_close_internal(c, WS_CLOSE_POLICY_VIOLATION, "send buffer limit exceeded", 26, 1);
+		if (c->state == ST_DEAD) {
+			return;
+		}
+	}
 	if (conn_flush(c) != 0) {
 		conn_teardown(c, c->close_sent ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
 		return;
@@ -1589,6 +1604,14 @@ static void conn_settle(ws_conn_t *c)
 			c->read_paused = 0;
 			if (c->rest_len) {
 				conn_process_rest(c);
+				if (c->state == ST_DEAD) {
+					return;
+				}
+			}
+			if (c->tls && !c->read_paused && ws_tls_read_pending(c->tls)
+				&& (c->state == ST_OPEN || c->state == ST_CLOSING)) {
+				/* Decrypted bytes waiting inside TLS will not wake the loop. */
+				conn_read_frames(c);
 				if (c->state == ST_DEAD) {
 					return;
 				}
@@ -2276,7 +2299,14 @@ static void conn_tls_step(ws_conn_t *c)
 {
 	int r = ws_tls_handshake(c->tls);
 	if (r < 0) {
-		c->drop = 1; /* not a WebSocket yet: no close event, nothing to say */
+		/*
+		 * OpenSSL has written its alert to the socket.  Close gently (shut
+		 * down our side, drain the peer) so that a reset does not overtake
+		 * the alert; the rest is plain bytes now.
+		 */
+		ws_tls_conn_free(c->tls);
+		c->tls = NULL;
+		c->state = ST_RESPONDING;
 	} else if (r > 0) {
 		c->state = ST_HTTP;
 		/* The request may already sit decrypted in the TLS layer. */

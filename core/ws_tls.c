@@ -12,6 +12,7 @@
  * the staging buffer guarantees that.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ struct ws_tls_conn {
 	unsigned want;
 	int shut;
 	size_t wlen, woff;
-	uint8_t wbuf[WS_TLS_RECORD];
+	uint8_t *wbuf;   /* WS_TLS_RECORD bytes while output is staged; NULL when idle */
 };
 
 int ws_tls_available(void)
@@ -64,14 +65,25 @@ const char *ws_tls_library_version(void)
 	return OpenSSL_version(OPENSSL_VERSION);
 }
 
-/* The most specific OpenSSL reason on the error queue, then the queue is cleared. */
+/*
+ * The root cause on OpenSSL's error queue (the first error; later ones are
+ * wrappers such as "PEM lib"), then the queue is cleared.  System errors
+ * carry errno as their reason.
+ */
 static void tls_reason(char *out, size_t cap, const char *what, const char *file)
 {
-	unsigned long e = ERR_peek_last_error();
+	const char *data = NULL;
+	int flags = 0;
+	unsigned long e = ERR_peek_error_data(&data, &flags);
 	char reason[256];
 	if (e) {
-		const char *r = ERR_reason_error_string(e);
-		snprintf(reason, sizeof(reason), "%s", r ? r : "unknown OpenSSL error");
+		const char *r = ERR_GET_LIB(e) == ERR_LIB_SYS ? strerror(ERR_GET_REASON(e)) : ERR_reason_error_string(e);
+		if (data && *data && (flags & ERR_TXT_STRING)) {
+			/* OpenSSL 3 explains some reasons ("unsupported") in the error data. */
+			snprintf(reason, sizeof(reason), "%s (%s)", r ? r : "unknown OpenSSL error", data);
+		} else {
+			snprintf(reason, sizeof(reason), "%s", r ? r : "unknown OpenSSL error");
+		}
 	} else {
 		snprintf(reason, sizeof(reason), "%s", errno ? strerror(errno) : "unknown error");
 	}
@@ -135,10 +147,12 @@ static SSL_CTX *tls_build(const ws_tls_ctx_t *c, char *err, size_t errcap)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
-	if (c->passphrase) {
-		SSL_CTX_set_default_passwd_cb(ctx, passphrase_cb);
-		SSL_CTX_set_default_passwd_cb_userdata(ctx, c->passphrase);
-	}
+	/*
+	 * Always our callback: without a passphrase it answers "none", where
+	 * OpenSSL's default would prompt on the terminal and block the server.
+	 */
+	SSL_CTX_set_default_passwd_cb(ctx, passphrase_cb);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, c->passphrase);
 	if (c->ciphers && SSL_CTX_set_cipher_list(ctx, c->ciphers) != 1) {
 		tls_reason(err, errcap, "invalid tls_ciphers", c->ciphers);
 		goto fail;
@@ -248,7 +262,7 @@ ws_tls_conn_t *ws_tls_conn_new(ws_tls_ctx_t *ctx, int fd)
 	if (t == NULL) {
 		return NULL;
 	}
-	memset(t, 0, offsetof(ws_tls_conn_t, wbuf));
+	memset(t, 0, sizeof(*t));
 	t->ssl = SSL_new(ctx->ssl_ctx);
 	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
 		if (t->ssl) {
@@ -266,6 +280,7 @@ void ws_tls_conn_free(ws_tls_conn_t *t)
 {
 	if (t) {
 		SSL_free(t->ssl);
+		ws_free(t->wbuf);
 		ws_free(t);
 	}
 }
@@ -368,6 +383,9 @@ int ws_tls_flush(ws_tls_conn_t *t)
 		return tls_blocked(t, r) == 0 ? 1 : -1;
 	}
 	t->woff = t->wlen = 0;
+	/* An idle connection keeps no record buffer (16 KiB each would add up). */
+	ws_free(t->wbuf);
+	t->wbuf = NULL;
 	return 0;
 }
 
@@ -382,6 +400,10 @@ ssize_t ws_tls_writev(ws_tls_conn_t *t, const struct iovec *iov, int n)
 		return -1;
 	}
 	/* Stage up to one record from the queue, then try to send it. */
+	if (t->wbuf == NULL && (t->wbuf = ws_malloc(WS_TLS_RECORD)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
 	size_t taken = 0;
 	for (int i = 0; i < n && t->wlen < WS_TLS_RECORD; i++) {
 		size_t room = WS_TLS_RECORD - t->wlen;

@@ -13,10 +13,12 @@ fragments, and 20 connections sending such a bomb at once are closed with
 errors: corrupt deflate data (1002), compressed text that inflates to
 invalid UTF-8 (1007, in one frame, across fragments, and with the bad byte
 only at the end), RSV1 on a continuation frame (1002), RSV1 on a ping
-(1002), RSV2/RSV3 (1002); and valid corner cases that must work: a final
-(BFINAL) deflate block, an empty compressed message, a compressed message
-split into many fragments including empty ones, a ping between compressed
-fragments.
+(1002), RSV2/RSV3 (1002); and valid input that must work: the examples of
+RFC 7692 section 7.2.3 byte for byte (one block, a window shared with the
+previous message, fragments, a stored block, two blocks, a BFINAL block), an
+empty stored block, an empty compressed message, a compressed message split
+into fragments (some empty) with a ping between them, and, last, a
+back-reference into the window right after a BFINAL message.
 
 unnegotiated: a client that negotiated nothing and sets RSV1 gets 1002.
 """
@@ -24,7 +26,7 @@ import sys
 import threading
 import zlib
 
-from wsraw import (OP_BINARY, OP_CONT, OP_PING, OP_TEXT, Conn, Deflater, check, vm_rss_kib)
+from wsraw import (OP_BINARY, OP_CONT, OP_PING, OP_TEXT, Conn, Deflater, Inflater, check, vm_rss_kib)
 
 PMD = ["permessage-deflate"]
 
@@ -33,6 +35,13 @@ def negotiated(port, path):
     c = Conn(port, PMD, path)
     check(c.status == 101 and c.extension() is not None, "%s: permessage-deflate not negotiated" % path)
     return c
+
+
+def read_plain(conn):
+    """(opcode, payload) of the next message, inflated when compressed (the
+    server keeps no context: each message inflates on its own)."""
+    op, rsv1, payload = conn.read_message()
+    return op, Inflater(15, takeover=False).inflate(payload) if rsv1 else payload
 
 
 def zeros_deflated(n, final=False):
@@ -68,7 +77,7 @@ def mode_bomb(port, pid, limit):
     c = negotiated(port, "/at-limit")
     d = Deflater()
     c.send_frame(OP_BINARY, d.compress(bytes(limit)), rsv1=True)
-    op, _, payload = c.read_message()
+    op, payload = read_plain(c)
     check(op == OP_BINARY and payload == bytes(limit), "a message of exactly max_message_size was not echoed")
     c.close()
     print("python: %d bytes inflated (max_message_size) accepted" % limit)
@@ -97,7 +106,7 @@ def mode_bomb(port, pid, limit):
     d = Deflater()
     step = limit // 4
     for i in range(6):
-        if not c.send_frame(OP_TEXT if i == 0 else OP_CONT, d.compress(b"a" * step), fin=(i == 5), rsv1=(i == 0)):
+        if not c.send_frame(OP_TEXT if i == 0 else OP_CONT, d.part(b"a" * step, i == 5), fin=(i == 5), rsv1=(i == 0)):
             break
     expect_code(c, 1009, "6 fragments of %d inflated bytes each" % step)
 
@@ -125,7 +134,7 @@ def mode_bomb(port, pid, limit):
 
     c = negotiated(port, "/after-bombs")
     c.send_frame(OP_TEXT, Deflater().compress(b"still here " * 100), rsv1=True)
-    op, _, payload = c.read_message()
+    op, payload = read_plain(c)
     check(payload == b"still here " * 100, "echo after the bombs")
     rss1 = vm_rss_kib(pid)
     c.close()
@@ -143,7 +152,7 @@ def mode_errors(port):
 
     c = negotiated(port, "/corrupt-after-good")
     c.send_frame(OP_BINARY, Deflater().compress(b"fine " * 30), rsv1=True)
-    check(c.read_message()[2] == b"fine " * 30, "good message before the corrupt one")
+    check(read_plain(c)[1] == b"fine " * 30, "good message before the corrupt one")
     c.send_frame(OP_BINARY, b"\x07\x00\xaa\xbb\xcc", rsv1=True)
     expect_code(c, 1002, "corrupt deflate data after a good message")
 
@@ -153,8 +162,8 @@ def mode_errors(port):
 
     c = negotiated(port, "/bad-utf8-fragments")
     d = Deflater()
-    c.send_frame(OP_TEXT, d.compress(b"ok so far " * 50), fin=False, rsv1=True)
-    c.send_frame(OP_CONT, d.compress(b"\xed\xa0\x80 (a surrogate)"), fin=True)
+    c.send_frame(OP_TEXT, d.part(b"ok so far " * 50, False), fin=False, rsv1=True)
+    c.send_frame(OP_CONT, d.part(b"\xed\xa0\x80 (a surrogate)", True), fin=True)
     expect_code(c, 1007, "invalid UTF-8 in the second compressed fragment")
 
     c = negotiated(port, "/truncated-utf8")
@@ -163,8 +172,8 @@ def mode_errors(port):
 
     c = negotiated(port, "/rsv1-continuation")
     d = Deflater()
-    c.send_frame(OP_TEXT, d.compress(b"first part " * 10), fin=False, rsv1=True)
-    c.send_frame(OP_CONT, d.compress(b"second part"), fin=True, rsv1=True)
+    c.send_frame(OP_TEXT, d.part(b"first part " * 10, False), fin=False, rsv1=True)
+    c.send_frame(OP_CONT, d.part(b"second part", True), fin=True, rsv1=True)
     expect_code(c, 1002, "RSV1 on a continuation frame")
 
     c = negotiated(port, "/rsv1-continuation-uncompressed")
@@ -184,21 +193,31 @@ def mode_errors(port):
     c.send_frame(OP_TEXT, Deflater().compress(b"hello"), rsv1=True, rsv3=True)
     expect_code(c, 1002, "RSV1 and RSV3 set")
 
-    # Valid corner cases on one connection, context kept between messages.
+    # Valid corner cases on one connection (the client keeps its context),
+    # starting with the examples of RFC 7692 section 7.2.3, byte for byte.
     c = negotiated(port, "/corner-cases")
-    z = zlib.compressobj(6, zlib.DEFLATED, -15)
-    final = z.compress(b"final block " * 20) + z.flush(zlib.Z_FINISH)
-    c.send_frame(OP_TEXT, final, rsv1=True)
-    check(c.read_message()[2] == b"final block " * 20, "a message ending in a BFINAL block")
-    d = Deflater()
-    c.send_frame(OP_TEXT, d.compress(b"after the final block " * 5), rsv1=True)
-    check(c.read_message()[2] == b"after the final block " * 5, "the message after a BFINAL block")
-    c.send_frame(OP_TEXT, b"\x00", rsv1=True)  # RFC 7692 7.2.3.6: an empty stored block
-    op, _, payload = c.read_message()
+    hello = [
+        ("7.2.3.1, one compressed block", [(True, "f248cdc9c90700")]),
+        ("7.2.3.2, the LZ77 window shared with the previous message", [(True, "f200110000")]),
+        ("7.2.3.1, fragmented", [(False, "f248cd"), (True, "c9c90700")]),
+        ("7.2.3.3, a block with no compression", [(True, "000500faff48656c6c6f00")]),
+        ("7.2.3.5, two blocks in one message", [(True, "f24805000000ffffcac9c90700")]),
+        ("7.2.3.4, a block with BFINAL set", [(True, "f348cdc9c9070000")]),
+    ]
+    for what, frames in hello:
+        for i, (fin, hexdata) in enumerate(frames):
+            c.send_frame(OP_TEXT if i == 0 else OP_CONT, bytes.fromhex(hexdata), fin=fin, rsv1=(i == 0))
+        op, payload = read_plain(c)
+        check((op, payload) == (OP_TEXT, b"Hello"), "RFC 7692 %s: got %r" % (what, payload))
+        print("python: RFC 7692 %s: Hello" % what)
+    c.send_frame(OP_TEXT, b"\x00", rsv1=True)  # an empty stored block (header only)
+    op, payload = read_plain(c)
     check(op == OP_TEXT and payload == b"", "a message of one empty stored block")
-    c.send_frame(OP_BINARY, b"", rsv1=True)
-    op, _, payload = c.read_message()
-    check(op == OP_BINARY and payload == b"", "an empty compressed binary message")
+    d = Deflater()
+    empty = d.compress(b"")
+    c.send_frame(OP_BINARY, empty, rsv1=True)
+    op, payload = read_plain(c)
+    check(op == OP_BINARY and payload == b"", "an empty compressed binary message (%r)" % empty)
     data = ("fragmented \u20ac " * 3000).encode()
     comp = d.compress(data)
     cuts = [0, 1, 1, 7, len(comp) // 3, len(comp) // 3, len(comp) - 2, len(comp)]
@@ -207,10 +226,25 @@ def mode_errors(port):
                      fin=(i == len(cuts) - 2), rsv1=(i == 0))
         if i == 2:
             c.send_frame(OP_PING, b"between fragments")
-    op, _, payload = c.read_message()
+    op, payload = read_plain(c)
     check(payload == data, "a compressed message in %d fragments (some empty)" % (len(cuts) - 1))
+    print("python: empty compressed messages, fragments (some empty) with a ping between: echoed")
+    # After a BFINAL block the window still holds the last message (RFC 7692
+    # 7.2.2: the server MUST decompress the next message with the window of
+    # the last one): "Hello" again as a back-reference into it.
+    c.send_frame(OP_TEXT, bytes.fromhex("f348cdc9c9070000"), rsv1=True)
+    check(read_plain(c)[1] == b"Hello", "BFINAL message")
+    z = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=b"Hello")
+    ref = z.compress(b"Hello") + z.flush(zlib.Z_SYNC_FLUSH)
+    c.send_frame(OP_TEXT, ref[:-4], rsv1=True)
+    try:
+        op, payload = read_plain(c)
+    except Exception as e:
+        raise AssertionError("a back-reference into the window after a BFINAL block: %r" % e)
+    check((op, payload) == (OP_TEXT, b"Hello"),
+          "a back-reference into the window after a BFINAL block: got %r %r" % (op, payload[:40]))
+    print("python: a back-reference into the window after a BFINAL block: Hello")
     c.close()
-    print("python: BFINAL block, empty compressed messages, fragments with a ping between: all echoed")
 
 
 def mode_unnegotiated(port):

@@ -152,6 +152,7 @@ def main():
             if got != expected:
                 failed += 1
                 print("FAIL %s: %r -> %r, expected %r" % (group, offers, got, expected))
+                conn.close()
                 continue
             if got is not None:
                 exchange(conn, got, threshold)

@@ -12,8 +12,9 @@
 // a server with compression_context_takeover => true.
 //
 // memory: opens COUNT idle connections (with or without compression), then
-// sends one message on each, and prints the server's VmRSS (from /proc)
-// growth per connection after each step.  A measurement, not an assertion.
+// sends one 100-byte message on each, then one of 48 KB, and prints the
+// server's VmRSS (from /proc) growth per connection after each step.  A
+// measurement, not an assertion.
 'use strict';
 const fs = require('fs');
 const crypto = require('crypto');
@@ -169,10 +170,15 @@ async function modeMemory(url, pid, count, kind) {
   const text = 'one message of about a hundred bytes, the same on every connection: ' + 'abcdefghij'.repeat(3);
   await Promise.all(clients.map((ws) => roundtrip(ws, text, false, 'memory echo')));
   const after = vmRss(pid);
-  const per = (kib) => (kib * 1024 / count / 1024).toFixed(1);
+  // A 48 KB message fills a 32 KiB inflate window: the worst case of a kept context.
+  const big = crypto.randomBytes(3000).toString('hex').repeat(8);
+  await Promise.all(clients.map((ws) => roundtrip(ws, big, false, 'memory echo 2')));
+  const full = vmRss(pid);
+  const per = (kib) => (kib / count).toFixed(1);
   console.log(`MEMORY ${kind}: ${count} connections, server VmRSS ${before} KiB -> ${idle} KiB idle ` +
-    `(${per(idle - before)} KiB per connection) -> ${after} KiB after one message each ` +
-    `(${per(after - before)} KiB per connection)`);
+    `(${per(idle - before)} KiB per connection) -> ${after} KiB after one 100-byte message each ` +
+    `(${per(after - before)} KiB per connection) -> ${full} KiB after a 48 KB message each ` +
+    `(${per(full - before)} KiB per connection)`);
   await Promise.all(clients.map(close));
 }
 

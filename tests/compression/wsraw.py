@@ -163,11 +163,20 @@ class Deflater:
         self.z = zlib.compressobj(6, zlib.DEFLATED, -self.bits)
 
     def compress(self, data):
-        if not self.takeover:
-            self.z = zlib.compressobj(6, zlib.DEFLATED, -self.bits)
+        """One whole message."""
+        return self.part(data, True)
+
+    def part(self, data, last):
+        """The compressed bytes of one fragment of a message: the stream is
+        sync-flushed after each fragment, and only the last fragment drops
+        the 00 00 FF FF tail (inside a message it is an empty stored block)."""
         out = self.z.compress(data) + self.z.flush(zlib.Z_SYNC_FLUSH)
         check(out.endswith(b"\x00\x00\xff\xff"), "sync flush tail missing")
-        return out[:-4]
+        if last:
+            out = out[:-4]
+            if not self.takeover:
+                self.z = zlib.compressobj(6, zlib.DEFLATED, -self.bits)
+        return out
 
 
 class Inflater:

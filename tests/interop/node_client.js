@@ -30,10 +30,10 @@ function withTimeout(promise, what) {
 
 // A client that queues messages and events for the scenario to await in order.
 class Peer {
-  constructor(url, protocols) {
-    // Default ws options: it offers permessage-deflate, which the server
-    // declines.  No client-side size limit beyond ws' own 100 MiB.
-    this.ws = new WebSocket(url, protocols);
+  constructor(url, protocols, options = {}) {
+    // Default ws options (it offers permessage-deflate) unless told
+    // otherwise.  No client-side size limit beyond ws' own 100 MiB.
+    this.ws = new WebSocket(url, protocols, options);
     this.messages = [];
     this.waiting = null;
     this.pings = [];
@@ -89,8 +89,8 @@ class Peer {
   }
 }
 
-async function connect(url, protocols) {
-  return new Peer(url, protocols).open();
+async function connect(url, protocols, options) {
+  return new Peer(url, protocols, options).open();
 }
 
 // Sends data (string: text, Buffer: binary) and checks the echo.
@@ -140,8 +140,8 @@ async function closeNormally(p) {
 }
 
 const scenarios = {
-  async echo(url) {
-    const p = await connect(url + '/echo');
+  async echo(url, path = '/echo', options = {}) {
+    const p = await connect(url + path, undefined, options);
     for (const n of SIZES) {
       await roundtrip(p, bytes(n, `b${n}`), `binary ${n}`);
       await roundtrip(p, asciiText(n, `t${n}`), `text ${n}`);
@@ -152,6 +152,11 @@ const scenarios = {
     }
     await roundtrip(p, Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x00]), 'binary non-utf-8');
     await closeNormally(p);
+  },
+
+  // The same without offering permessage-deflate.
+  async 'echo-plain'(url) {
+    await scenarios.echo(url, '/echo-plain', { perMessageDeflate: false });
   },
 
   async fragments(url) {

@@ -57,9 +57,9 @@ def text_of_size(n, rng):
 SIZES = [0, 1, 125, 126, 127, 65535, 65536, 65537, 8 * 1024 * 1024]
 
 
-async def scenario_echo(url):
+async def scenario_echo(url, path="/echo", **kw):
     rng = random.Random(6455)
-    async with connect(url + "/echo") as ws:
+    async with connect(url + path, **kw) as ws:
         for n in SIZES:
             await roundtrip(ws, rng.randbytes(n), f"binary {n}")
             await roundtrip(ws, text_of_size(n, rng), f"text {n}")
@@ -70,7 +70,11 @@ async def scenario_echo(url):
             await roundtrip(ws, sample * reps, f"utf-8 x{reps}")
         # Bytes that are not UTF-8 are fine in a binary message.
         await roundtrip(ws, b"\xff\xfe\xc3\x28\x00", "binary non-utf-8")
-    print("OK echo")
+
+
+async def scenario_echo_plain(url):
+    # The same without offering permessage-deflate (the default offers it).
+    await scenario_echo(url, "/echo-plain", compression=None)
 
 
 async def scenario_fragments(url):
@@ -107,7 +111,6 @@ async def scenario_fragments(url):
         # A single-fragment iterable is a plain message.
         await ws.send(iter(["only"]))
         check(await recv(ws) == "only", "single fragment")
-    print("OK fragments")
 
 
 async def scenario_ping(url):
@@ -134,7 +137,6 @@ async def scenario_ping(url):
         # The server is still happy with us: more traffic, then a clean close.
         await roundtrip(ws, b"\x01\x02", "echo after the pong")
     check(ws.close_code == 1000, f"close code {ws.close_code}")
-    print("OK ping")
 
 
 async def scenario_close_client(url):
@@ -146,7 +148,6 @@ async def scenario_close_client(url):
     check(ws.close_rcvd is not None, "no close frame came back")
     check(ws.close_rcvd.code == 4001, f"echoed code {ws.close_rcvd.code}")
     check(ws.close_rcvd.reason == "", f"echoed reason {ws.close_rcvd.reason!r}")
-    print("OK close-client")
 
 
 async def scenario_close_server(url):
@@ -170,7 +171,6 @@ async def scenario_close_server(url):
     await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
     check(ws.close_code == 4999, f"close code {ws.close_code}")
     check(ws.close_reason == reason, f"close reason {ws.close_reason!r}")
-    print("OK close-server")
 
 
 async def scenario_close_codes(url):
@@ -179,7 +179,6 @@ async def scenario_close_codes(url):
         ws = await connect(url + f"/valid-{code}")
         await asyncio.wait_for(ws.close(code, f"r{code}"), TIMEOUT)
         check(ws.close_rcvd is not None and ws.close_rcvd.code == code, f"code {code} echoed")
-    print("OK close-codes")
 
 
 async def scenario_close_invalid(url):
@@ -205,7 +204,6 @@ async def scenario_close_invalid(url):
         check(ws.close_rcvd is not None, f"{name}: no close frame from the server")
         check(ws.close_rcvd.code == want_code, f"{name}: code {ws.close_rcvd.code}, expected {want_code}")
         check(ws.close_rcvd.reason == want_reason, f"{name}: reason {ws.close_rcvd.reason!r}")
-    print("OK close-invalid")
 
 
 async def scenario_subprotocol(url):
@@ -221,7 +219,6 @@ async def scenario_subprotocol(url):
         async with connect(f"{url}/{path}", subprotocols=offer) as ws:
             check(ws.subprotocol == want, f"{path}: negotiated {ws.subprotocol!r}, expected {want!r}")
             await roundtrip(ws, path, f"{path}: echo")
-    print("OK subprotocol")
 
 
 async def scenario_simple(url):
@@ -230,11 +227,11 @@ async def scenario_simple(url):
         await roundtrip(ws, "hello \u20ac", "text")
         await roundtrip(ws, bytes(range(256)) * 300, "binary")
     check(ws.close_code == 1000, f"close code {ws.close_code}")
-    print("OK simple")
 
 
 SCENARIOS = {
     "echo": scenario_echo,
+    "echo-plain": scenario_echo_plain,
     "fragments": scenario_fragments,
     "ping": scenario_ping,
     "close-client": scenario_close_client,
@@ -250,6 +247,7 @@ def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:
         sys.exit(f"usage: py_client.py {{{'|'.join(SCENARIOS)}}} URL")
     asyncio.run(asyncio.wait_for(SCENARIOS[sys.argv[1]](sys.argv[2]), 120))
+    print(f"OK {sys.argv[1]}")
 
 
 if __name__ == "__main__":

@@ -14,4 +14,5 @@ run_peer "$PY" tests/tls/tls_py.py echo "wss://127.0.0.1:$PORT" "$CERTS/ca.pem"
 rc=0
 stop_server || rc=$?
 [ "$rc" -eq 0 ] || fail "examples/echo.php exited with status $rc on SIGTERM"
+rm -f "$SERVER_OUT" "$SERVER_ERR"
 echo "ok"

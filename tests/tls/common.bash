@@ -19,7 +19,7 @@ PY=/usr/bin/python3
 export NODE_PATH
 TMP=$(mktemp -d)
 # server.sh installed an EXIT trap that stops the server; keep it and remove $TMP too.
-trap 'stop_server >/dev/null 2>&1 || true; chmod -R u+rwX "$TMP" 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'stop_server >/dev/null 2>&1 || true; rm -rf "$TMP"; rm -f "${SERVER_OUT:-}" "${SERVER_ERR:-}"' EXIT
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -62,7 +62,8 @@ server_alive() {
 }
 
 # finish_server: stops the server gracefully (SIGTERM); it must exit 0 and
-# print STOPPED, with nothing on stderr unless ALLOW_STDERR=1.
+# print STOPPED, with nothing on stderr unless ALLOW_STDERR=1.  Its output
+# files are removed then (kept when a check fails, for the log).
 finish_server() {
 	local rc=0
 	stop_server || rc=$?
@@ -71,6 +72,7 @@ finish_server() {
 	if [ "${ALLOW_STDERR:-0}" != 1 ] && [ -s "$SERVER_ERR" ]; then
 		fail "server wrote to stderr: $(head -5 "$SERVER_ERR")"
 	fi
+	rm -f "$SERVER_OUT" "$SERVER_ERR"
 }
 
 # ---------------------------------------------------------------- certificates

@@ -354,7 +354,7 @@ async def mode_reload(url, url1, ca, certs, pid):
             await roundtrip(ws, "still working after " + step)
 
     c1 = await new_client(url, "server-A", "c1")
-    c1b = await new_client(url1, "server-B", "c1-listener1")
+    await new_client(url1, "server-B", "c1-listener1")
 
     # SIGHUP: both listeners re-read their files.
     replace(B[0], live)

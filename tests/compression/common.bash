@@ -1,0 +1,69 @@
+# tests/compression/common.bash - helpers shared by the permessage-deflate
+# shell tests (sourced, not a test itself: ./dev test runs only *.sh).
+#
+#   source "$(dirname "$0")/common.bash"
+#
+# Moves to the repository root, sources tests/lib/server.sh (servers are
+# tests/lib/echo_server.php with JSON options), and offers fail/run_peer and
+# finish_server.
+
+set -euo pipefail
+PMD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$PMD_DIR/../.."
+# shellcheck source=../lib/server.sh
+source tests/lib/server.sh
+
+# server.sh's EXIT trap stops the server; also remove the output files of
+# the last one (finish_server removes them after a successful run).
+trap 'stop_server >/dev/null 2>&1 || true; rm -f "${SERVER_OUT:-}" "${SERVER_ERR:-}"' EXIT
+
+PY=/usr/bin/python3
+: "${NODE_PATH:=$PWD/.work/node/node_modules}"
+export NODE_PATH
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${SERVER_OUT:-}" ] && [ -f "$SERVER_OUT" ]; then
+		echo "--- server stdout (last 40 lines)" >&2
+		tail -40 "$SERVER_OUT" >&2
+		echo "--- server stderr" >&2
+		tail -40 "$SERVER_ERR" >&2
+	fi
+	exit 1
+}
+
+need_python() {
+	"$PY" -c 'import websockets' 2>/dev/null || fail "python3-websockets is not installed for $PY"
+}
+
+need_node() {
+	command -v node >/dev/null || fail "node is not installed"
+	[ -f "$NODE_PATH/ws/package.json" ] || fail "ws is not installed in $NODE_PATH"
+}
+
+# run_peer CMD...: runs a client program with a timeout; its failure fails the test.
+run_peer() {
+	local rc=0
+	timeout 120 "$@" || rc=$?
+	[ "$rc" -eq 0 ] || fail "client '$*' exited with status $rc"
+}
+
+# closes CODE: how many CLOSE lines with this code the server logged.
+closes() {
+	grep -c "^CLOSE [0-9]* $1 " "$SERVER_OUT" || true
+}
+
+# finish_server: stops the server gracefully; it must exit 0, print STOPPED,
+# write nothing to stderr, and every connection that opened must have closed
+# exactly once.  Its output files are removed then.
+finish_server() {
+	local rc=0 opens closed
+	stop_server || rc=$?
+	[ "$rc" -eq 0 ] || fail "server exited with status $rc"
+	grep -qx STOPPED "$SERVER_OUT" || fail "the server did not print STOPPED"
+	[ ! -s "$SERVER_ERR" ] || fail "server wrote to stderr: $(head -5 "$SERVER_ERR")"
+	opens=$(awk '$1 == "OPEN" { print $2 }' "$SERVER_OUT" | sort)
+	closed=$(awk '$1 == "CLOSE" { print $2 }' "$SERVER_OUT" | sort)
+	[ "$opens" = "$closed" ] || fail "OPEN and CLOSE ids differ (every opened connection must close exactly once)"
+	rm -f "$SERVER_OUT" "$SERVER_ERR"
+}
