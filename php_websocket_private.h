@@ -75,7 +75,7 @@ static inline php_websocket_request *php_websocket_request_from_obj(zend_object 
 enum { PHP_WS_CONN_PROP_ID, PHP_WS_CONN_PROP_REMOTE, PHP_WS_CONN_PROP_PATH, PHP_WS_CONN_PROP_SUBPROTOCOL, PHP_WS_CONN_PROP_DATA };
 enum { PHP_WS_REQ_PROP_METHOD, PHP_WS_REQ_PROP_URI, PHP_WS_REQ_PROP_PATH, PHP_WS_REQ_PROP_QUERY,
 	PHP_WS_REQ_PROP_HEADERS, PHP_WS_REQ_PROP_COOKIES, PHP_WS_REQ_PROP_REMOTE, PHP_WS_REQ_PROP_SUBPROTOCOLS,
-	PHP_WS_REQ_PROP_DATA };
+	PHP_WS_REQ_PROP_SECURE, PHP_WS_REQ_PROP_CLIENT_SUBJECT, PHP_WS_REQ_PROP_DATA };
 
 extern zend_class_entry *websocket_exception_ce;
 extern zend_class_entry *websocket_server_ce;

@@ -288,6 +288,10 @@ final class Request
     public readonly string $remoteAddress;
     /** @var list<string> Subprotocols offered by the client, in its order. */
     public readonly array $subprotocols;
+    /** true when the request came over TLS (https:// or wss://). */
+    public readonly bool $secure;
+    /** The subject of the client certificate verified with tls_verify_peer ("/CN=alice"), else null. */
+    public readonly ?string $clientSubject;
     /** Anything you want the Connection's $data to start with. */
     public mixed $data = null;
 

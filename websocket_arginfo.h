@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 31c4cbfbec3756e337f9c4e40a170a07522f5bfd */
+ * Stub hash: 6bc4818e76ef7bfc59df9634e18def3116a543af */
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Server___construct, 0, 0, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, host, IS_STRING, 0, "\"0.0.0.0\"")
@@ -338,6 +338,18 @@ static zend_class_entry *register_class_WebSocket_Request(void)
 	zend_string *property_subprotocols_name = zend_string_init("subprotocols", sizeof("subprotocols") - 1, 1);
 	zend_declare_typed_property(class_entry, property_subprotocols_name, &property_subprotocols_default_value, ZEND_ACC_PUBLIC|ZEND_ACC_READONLY, NULL, (zend_type) ZEND_TYPE_INIT_MASK(MAY_BE_ARRAY));
 	zend_string_release(property_subprotocols_name);
+
+	zval property_secure_default_value;
+	ZVAL_UNDEF(&property_secure_default_value);
+	zend_string *property_secure_name = zend_string_init("secure", sizeof("secure") - 1, 1);
+	zend_declare_typed_property(class_entry, property_secure_name, &property_secure_default_value, ZEND_ACC_PUBLIC|ZEND_ACC_READONLY, NULL, (zend_type) ZEND_TYPE_INIT_MASK(MAY_BE_BOOL));
+	zend_string_release(property_secure_name);
+
+	zval property_clientSubject_default_value;
+	ZVAL_UNDEF(&property_clientSubject_default_value);
+	zend_string *property_clientSubject_name = zend_string_init("clientSubject", sizeof("clientSubject") - 1, 1);
+	zend_declare_typed_property(class_entry, property_clientSubject_name, &property_clientSubject_default_value, ZEND_ACC_PUBLIC|ZEND_ACC_READONLY, NULL, (zend_type) ZEND_TYPE_INIT_MASK(MAY_BE_STRING|MAY_BE_NULL));
+	zend_string_release(property_clientSubject_name);
 
 	zval property_data_default_value;
 	ZVAL_NULL(&property_data_default_value);

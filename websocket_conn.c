@@ -315,6 +315,15 @@ zend_object *php_websocket_request_create(ws_conn_t *conn, const ws_http_request
 		}
 	}
 	ZVAL_COPY_VALUE(OBJ_PROP_NUM(obj, PHP_WS_REQ_PROP_SUBPROTOCOLS), &protos);
+
+	ZVAL_BOOL(OBJ_PROP_NUM(obj, PHP_WS_REQ_PROP_SECURE), ws_conn_is_secure(conn));
+	char subject[512];
+	size_t slen = ws_conn_tls_subject(conn, subject, sizeof(subject));
+	if (slen) {
+		ZVAL_STRINGL(OBJ_PROP_NUM(obj, PHP_WS_REQ_PROP_CLIENT_SUBJECT), subject, slen);
+	} else {
+		ZVAL_NULL(OBJ_PROP_NUM(obj, PHP_WS_REQ_PROP_CLIENT_SUBJECT));
+	}
 	return obj;
 }
 

@@ -203,6 +203,10 @@ foreach ($SCEN as $name => $def) {
         } elseif ($t['kind'] === 'absolute') {
             $target['max'] = $t['max'];
             $target['met'] = $ours !== null ? $ours <= $t['max'] : null;
+            if ($node !== null) {
+                // where the target falls on the "times better than Node" scale (for the chart)
+                $target['as_factor_over_node'] = $def['better'] === 'higher' ? $t['max'] / $node : $node / $t['max'];
+            }
         } else {
             // The ceiling is the C++ figure of the issue, scaled to this machine
             // by how Node ws did here compared with the issue's Node figure.
@@ -234,7 +238,7 @@ function fmt(?float $v, array $def): string
         case 'us':
             return sprintf('%.0f µs', $v);
         case 'B':
-            return $v >= 1024 ? sprintf('%.1f KiB', $v / 1024) : sprintf('%.0f B', $v);
+            return $v >= 10240 ? sprintf('%.1f KiB', $v / 1024) : sprintf('%.0f B', $v);
         case 'GB/s':
             return sprintf('%.2f GB/s', $v);
         default:
@@ -391,12 +395,14 @@ $rowH = 58;
 $rowsSvg = array_filter($out, fn ($e) => $e['ours_vs_node'] !== null);
 $H = $top + $rowH * max(1, count($rowsSvg)) + 60;
 $maxF = 2;
+$minF = 1;
 foreach ($rowsSvg as $e) {
     $maxF = max($maxF, $e['ours_vs_node'] ?? 0, $e['target']['min_vs_node'] ?? 0);
+    $minF = min($minF, $e['ours_vs_node'] ?? 1);
 }
-$lmin = log(0.25, 2);
+$lmin = max(-4, floor(log($minF / 1.3, 2)));
 $lmax = ceil(log($maxF * 1.3, 2));
-$x = static fn (float $f): float => $left + ($W - $left - $right) * (log(max($f, 0.25), 2) - $lmin) / ($lmax - $lmin);
+$x = static fn (float $f): float => $left + ($W - $left - $right) * (log(max($f, 2 ** $lmin), 2) - $lmin) / ($lmax - $lmin);
 
 $svg = [];
 $svg[] = sprintf('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">', $W, $H, $W, $H);
@@ -435,8 +441,9 @@ foreach ($rowsSvg as $name => $e) {
         $svg[] = sprintf('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>', min($x1, $x2), $by, abs($x2 - $x1), $bh, $color);
         $svg[] = sprintf('<text x="%.1f" y="%d" fill="#222">%s %s</text>', max($x1, $x2) + 6, $by + $bh - 5, $h(fx($f)), $h($label === 'PHP loop' ? '(PHP loop)' : ''));
     }
-    if (isset($e['target']['min_vs_node'])) {
-        $tx = $x($e['target']['min_vs_node']);
+    $tick = $e['target']['min_vs_node'] ?? $e['target']['as_factor_over_node'] ?? null;
+    if ($tick !== null) {
+        $tx = $x($tick);
         $svg[] = sprintf('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#d62728" stroke-width="3"/>', $tx, $y0, $tx, $y0 + $rowH - 14);
     }
     $i++;

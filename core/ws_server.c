@@ -880,9 +880,20 @@ ws_span_t ws_conn_extensions(const ws_conn_t *c)
 	return sp;
 }
 
+int ws_conn_is_secure(const ws_conn_t *c)
+{
+	return c->tls != NULL;
+}
+
+size_t ws_conn_tls_subject(const ws_conn_t *c, char *out, size_t cap)
+{
+	return c->tls ? ws_tls_peer_subject(c->tls, out, cap) : 0;
+}
+
 int ws_conn_is_open(const ws_conn_t *c)
 {
-	return c->state == ST_OPEN;
+	/* A connection the backpressure policy is about to close is not open any more. */
+	return c->state == ST_OPEN && !c->bp_close;
 }
 
 size_t ws_conn_buffered_amount(const ws_conn_t *c)

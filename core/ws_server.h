@@ -228,6 +228,10 @@ size_t ws_conn_remote_address(const ws_conn_t *c, char *out, size_t cap);
 ws_span_t ws_conn_subprotocol(const ws_conn_t *c);
 /* The negotiated Sec-WebSocket-Extensions value (ptr NULL if none). */
 ws_span_t ws_conn_extensions(const ws_conn_t *c);
+/* 1 if the connection came through a TLS (wss://) listener. */
+int ws_conn_is_secure(const ws_conn_t *c);
+/* The verified client certificate's subject (tls_verify_peer) into out; 0 if none. */
+size_t ws_conn_tls_subject(const ws_conn_t *c, char *out, size_t cap);
 /* 1 while open (after the 101, before any close frame was sent or received). */
 int ws_conn_is_open(const ws_conn_t *c);
 size_t ws_conn_buffered_amount(const ws_conn_t *c);

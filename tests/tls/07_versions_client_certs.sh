@@ -25,5 +25,14 @@ start_server tests/tls/tls_server.php "{$TLS,\"tls_ca\":\"$CERTS/ca.pem\",\"tls_
 run_peer "$PY" tests/tls/tls_py.py clientcert "wss://127.0.0.1:$PORT" "$CERTS/ca.pem" "$CERTS"
 [ "$(grep -c '^OPEN ' "$SERVER_OUT")" -eq 2 ] || fail "client certificates: expected only the 2 good clients to open"
 [ "$(grep -c '^OPEN [0-9]* /py-client-cert$' "$SERVER_OUT")" -eq 2 ] || fail "the clients with a good certificate did not open"
+# Request::$clientSubject carries the verified certificate's subject.
+[ "$(grep -c '^TLS [0-9]* secure=true subject=/CN=' "$SERVER_OUT")" -eq 2 ] || { grep '^TLS' "$SERVER_OUT"; fail "Request::\$clientSubject not set for verified clients"; }
+finish_server
+
+# Without client certificates the subject is null, and plain ws:// is not secure.
+start_server tests/tls/tls_server.php "{$TLS}"
+grep -q '^TLS' "$SERVER_OUT" && fail "unexpected TLS line before any client"
+run_peer "$PY" tests/tls/tls_py.py echo "wss://127.0.0.1:$PORT" "$CERTS/ca.pem"
+grep -q '^TLS [0-9]* secure=true subject=-$' "$SERVER_OUT" || { grep '^TLS' "$SERVER_OUT"; fail "wss without a client certificate: expected secure=true subject=-"; }
 finish_server
 echo "ok"

@@ -27,8 +27,10 @@ foreach ($listeners as $l) {
     $server->listen('127.0.0.1', 0, $l);
 }
 
-$server->on('open', function (WebSocket\Connection $c) {
+$server->on('open', function (WebSocket\Connection $c, WebSocket\Request $r) {
     echo "OPEN {$c->id} {$c->path}\n";
+    // What the Request says about the TLS layer (asserted by 07_versions_client_certs.sh).
+    echo "TLS {$c->id} secure=", var_export($r->secure, true), " subject=", $r->clientSubject ?? '-', "\n";
 });
 $server->on('message', function (WebSocket\Connection $c, string $data, bool $binary) use ($server) {
     if (!$binary && str_starts_with($data, 'broadcast:')) {
