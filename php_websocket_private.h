@@ -88,7 +88,12 @@ extern const ws_server_handler_t php_websocket_core_handler;
 
 /* websocket_conn.c */
 void php_websocket_conn_register(void);
-zend_object *php_websocket_conn_create(ws_conn_t *conn, const ws_http_request_t *req, zval *data);
+/*
+ * The Connection object of an open connection, created on first use (an idle
+ * connection nobody asked about has none: memory).  data: its initial $data
+ * (NULL for null).  The core connection holds the reference.
+ */
+zend_object *php_websocket_conn_object(ws_conn_t *conn, zval *data);
 zend_object *php_websocket_request_create(ws_conn_t *conn, const ws_http_request_t *req,
 	const ws_handshake_t *hs, php_websocket_request_mode mode);
 /* Ends the request's writable phase (its handler returned). */

@@ -54,8 +54,12 @@ static zend_function *php_websocket_no_ctor(zend_object *obj)
 	return NULL;
 }
 
-zend_object *php_websocket_conn_create(ws_conn_t *conn, const ws_http_request_t *req, zval *data)
+zend_object *php_websocket_conn_object(ws_conn_t *conn, zval *data)
 {
+	zend_object *existing = ws_conn_user(conn);
+	if (existing) {
+		return existing;
+	}
 	zend_object *obj = php_websocket_conn_create_object(websocket_connection_ce);
 	php_websocket_conn *c = php_websocket_conn_from_obj(obj);
 	char addr[80];
@@ -63,16 +67,20 @@ zend_object *php_websocket_conn_create(ws_conn_t *conn, const ws_http_request_t 
 	c->conn = conn;
 	ZVAL_LONG(OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_ID), (zend_long)ws_conn_id(conn));
 	ZVAL_STRINGL(OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_REMOTE), addr, alen);
-	ZVAL_STRINGL_FAST(OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_PATH), req->path.ptr, req->path.len);
+	ws_span_t path = ws_conn_path(conn);
+	ZVAL_STRINGL_FAST(OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_PATH), path.ptr, path.len);
 	ws_span_t sp = ws_conn_subprotocol(conn);
 	if (sp.ptr) {
 		ZVAL_STRINGL(OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_SUBPROTOCOL), sp.ptr, sp.len);
 	} else {
 		ZVAL_NULL(OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_SUBPROTOCOL));
 	}
-	zval *slot = OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_DATA);
-	zval_ptr_dtor(slot);
-	ZVAL_COPY(slot, data);
+	if (data) {
+		zval *slot = OBJ_PROP_NUM(obj, PHP_WS_CONN_PROP_DATA);
+		zval_ptr_dtor(slot);
+		ZVAL_COPY(slot, data);
+	}
+	ws_conn_set_user(conn, obj);
 	return obj;
 }
 

@@ -217,14 +217,12 @@ static void php_websocket_on_handshake(ws_server_t *s, ws_conn_t *c, const ws_ht
 static void php_websocket_on_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
 {
 	php_websocket_server *srv = ws_server_user(s);
-	zval data;
-	ZVAL_NULL(&data);
-	if (srv->pending_request) {
-		ZVAL_COPY(&data, OBJ_PROP_NUM(srv->pending_request, PHP_WS_REQ_PROP_DATA));
+	if (!srv->pending_request && !php_websocket_has(srv, PHP_WS_EV_OPEN)) {
+		/* Nobody needs the Connection object yet: make it when someone does. */
+		return;
 	}
-	zend_object *co = php_websocket_conn_create(c, req, &data);
-	zval_ptr_dtor(&data);
-	ws_conn_set_user(c, co);
+	zend_object *co = php_websocket_conn_object(c, srv->pending_request
+		? OBJ_PROP_NUM(srv->pending_request, PHP_WS_REQ_PROP_DATA) : NULL);
 	if (php_websocket_has(srv, PHP_WS_EV_OPEN)) {
 		zval args[2];
 		ZVAL_OBJ(&args[0], co);
@@ -242,10 +240,10 @@ static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *d
 {
 	php_websocket_server *srv = ws_server_user(s);
 	php_websocket_handler *h = &srv->handlers[PHP_WS_EV_MESSAGE];
-	zend_object *co = ws_conn_user(c);
-	if (Z_TYPE(h->callable) == IS_UNDEF || co == NULL) {
+	if (Z_TYPE(h->callable) == IS_UNDEF) {
 		return;
 	}
+	zend_object *co = php_websocket_conn_object(c, NULL);
 	zval args[3];
 	ZVAL_OBJ(&args[0], co);
 	ZVAL_STRINGL_FAST(&args[1], data, len);
@@ -257,10 +255,10 @@ static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *d
 static void php_websocket_on_close(ws_server_t *s, ws_conn_t *c, unsigned code, const char *reason, size_t len)
 {
 	php_websocket_server *srv = ws_server_user(s);
-	zend_object *co = ws_conn_user(c);
-	if (!php_websocket_has(srv, PHP_WS_EV_CLOSE) || co == NULL) {
+	if (!php_websocket_has(srv, PHP_WS_EV_CLOSE)) {
 		return;
 	}
+	zend_object *co = php_websocket_conn_object(c, NULL);
 	zval args[3];
 	ZVAL_OBJ(&args[0], co);
 	ZVAL_LONG(&args[1], (zend_long)code);
@@ -272,10 +270,10 @@ static void php_websocket_on_close(ws_server_t *s, ws_conn_t *c, unsigned code, 
 static void php_websocket_on_drain(ws_server_t *s, ws_conn_t *c)
 {
 	php_websocket_server *srv = ws_server_user(s);
-	zend_object *co = ws_conn_user(c);
-	if (!php_websocket_has(srv, PHP_WS_EV_DRAIN) || co == NULL) {
+	if (!php_websocket_has(srv, PHP_WS_EV_DRAIN)) {
 		return;
 	}
+	zend_object *co = php_websocket_conn_object(c, NULL);
 	zval arg;
 	ZVAL_OBJ(&arg, co);
 	php_websocket_call(srv, &srv->handlers[PHP_WS_EV_DRAIN], 1, &arg, c);
@@ -956,12 +954,9 @@ ZEND_METHOD(WebSocket_Server, connections)
 	PHP_WS_SERVER_FETCH(srv);
 	array_init_size(return_value, (uint32_t)ws_server_count(srv->core));
 	for (ws_conn_t *c = ws_server_first(srv->core); c; c = ws_server_next(c)) {
-		zend_object *co = ws_conn_user(c);
-		if (co) {
-			zval zv;
-			ZVAL_OBJ_COPY(&zv, co);
-			add_next_index_zval(return_value, &zv);
-		}
+		zval zv;
+		ZVAL_OBJ_COPY(&zv, php_websocket_conn_object(c, NULL));
+		add_next_index_zval(return_value, &zv);
 	}
 }
 

@@ -125,10 +125,13 @@ foreach ($SCEN as $name => $def) {
                     $lat[$k][] = $res['lat_us'][$k];
                 }
             }
-            foreach (['errors', 'lost', 'missing', 'undelivered', 'failed', 'closed', 'eof', 'closed_by_server'] as $k) {
+            foreach (['errors', 'lost', 'missing', 'failed', 'closed', 'eof', 'closed_by_server'] as $k) {
                 if (!empty($res[$k])) {
                     $issues[] = "rep {$r['rep']}: $k {$res[$k]}";
                 }
+            }
+            if (!empty($res['undelivered'])) {
+                $issues[] = "rep {$r['rep']}: {$res['undelivered']} deliveries were still on their way when the run stopped waiting for them (5 s)";
             }
             if (!empty($res['close_codes'])) {
                 $codes = [];

@@ -82,11 +82,14 @@ fi
 
 RUN="$BENCH/.run"
 mkdir -p "$RUN" "$BENCH/results"
-# A private copy, so that a rebuild during the run does not pull the extension
-# from under a starting server.
-cp "$SO" "$RUN/websocket.so"
-SO_ID="websocket.so $(sha1sum "$RUN/websocket.so" | cut -c1-12) built $(date -u -r "$SO" '+%Y-%m-%d %H:%M UTC')"
-SO="$RUN/websocket.so"
+# A private copy outside the tree, so that a rebuild during the run (whose
+# "make clean" deletes every *.so below the source tree) does not pull the
+# extension from under a starting server.
+SNAP=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench.XXXXXX")
+cp "$SO" "$SNAP/websocket.so"
+SO_ID="websocket.so $(sha1sum "$SNAP/websocket.so" | cut -c1-12) built $(date -u -r "$SO" '+%Y-%m-%d %H:%M UTC')"
+SO="$SNAP/websocket.so"
+trap 'rm -rf "$SNAP"' EXIT
 RAW="$RUN/raw.jsonl"
 : > "$RAW"
 rm -f "$RUN"/server-*.log
@@ -102,7 +105,7 @@ SCENARIOS=(
 	"large|echo, 10 conns, 64 KiB messages|echo -c 10 -P 1 -s 65536|ours node"
 	"idle|10,000 idle connections, RSS per connection|connections -n 10000 -r 5000 -S 1|ours node"
 	"fanout|fan-out to 1,000 subscribers|broadcast -n 999 -s 32 -W 64|ours loop node"
-	"fanout10k|fan-out to 10,000 subscribers|broadcast -n 9999 -s 32 -W 16|ours loop node"
+	"fanout10k|fan-out to 10,000 subscribers|broadcast -n 9999 -s 32 -W 64|ours loop node"
 )
 
 selected() {
@@ -149,10 +152,14 @@ start_server() {
 		node) taskset -c "$SRV_CPU" "$NODE" "${script[@]}" "$PORT" >>"$log" 2>&1 & ;;
 	esac
 	SRV_PID=$!
-	if ! taskset -c "$GEN_CPU" bench/loadgen wait -p "$PORT" -d 15 -q >/dev/null; then
-		stop_server
-		return 1
-	fi
+	local waited=0
+	until taskset -c "$GEN_CPU" bench/loadgen wait -p "$PORT" -d 1 -q >/dev/null; do
+		waited=$((waited + 1))
+		if ! kill -0 "$SRV_PID" 2>/dev/null || [ "$waited" -ge 15 ]; then
+			stop_server
+			return 1
+		fi
+	done
 	# let the server settle after the probe connection
 	sleep 0.3
 }
@@ -172,8 +179,8 @@ stop_server() {
 	wait "$SRV_PID" 2>/dev/null || true
 	SRV_PID=""
 }
-trap 'stop_server' EXIT
-trap 'stop_server; exit 130' INT TERM
+trap 'stop_server; rm -rf "$SNAP"' EXIT
+trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- machine
 

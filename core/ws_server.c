@@ -153,6 +153,8 @@ struct ws_conn {
 	size_t extra_len;
 	char *subprotocol;
 	size_t subprotocol_len;
+	const char *path;            /* handshake path; the static "/" needs no memory */
+	size_t path_len;
 
 	ws_frame_parser_t parser;
 
@@ -864,6 +866,14 @@ size_t ws_conn_remote_address(const ws_conn_t *c, char *out, size_t cap)
 	return n < 0 ? 0 : ((size_t)n < cap ? (size_t)n : cap - 1);
 }
 
+static const char ws__root_path[] = "/";
+
+ws_span_t ws_conn_path(const ws_conn_t *c)
+{
+	ws_span_t sp = { c->path ? c->path : ws__root_path, c->path ? c->path_len : 1 };
+	return sp;
+}
+
 ws_span_t ws_conn_subprotocol(const ws_conn_t *c)
 {
 	ws_span_t sp = { c->subprotocol, c->subprotocol_len };
@@ -1447,6 +1457,8 @@ static void conn_free_memory(ws_conn_t *c)
 	c->extra_headers = NULL;
 	ws_free(c->subprotocol);
 	c->subprotocol = NULL;
+	ws_free((void *)c->path);
+	c->path = NULL;
 	ws_free(c->subs);
 	c->subs = NULL;
 	ws_inflater_free(c->inflater);
@@ -1917,6 +1929,15 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	fc.allow_rsv1 = c->pmd_on;
 	ws_frame_parser_init(&c->parser, &fc, &conn_frame_callbacks, c);
 	per_ip_acquire(c);
+	/* Kept for the binding, which may create its connection object later. */
+	if (!(req->path.len == 1 && req->path.ptr[0] == '/') && req->path.len > 0) {
+		char *p = ws_malloc(req->path.len);
+		if (p) {
+			memcpy(p, req->path.ptr, req->path.len);
+			c->path = p;
+			c->path_len = req->path.len;
+		}
+	}
 	c->state = ST_OPEN;
 	c->opened = 1;
 	c->t_rx = c->t_data = ws_loop_now(s->loop);

@@ -224,6 +224,8 @@ uint64_t ws_conn_id(const ws_conn_t *c);
 ws_server_t *ws_conn_server(const ws_conn_t *c);
 /* "1.2.3.4:5678" or "[::1]:5678" into out (at least 64 bytes); returns length. */
 size_t ws_conn_remote_address(const ws_conn_t *c, char *out, size_t cap);
+/* The request path of the handshake ("/" if the request had none). */
+ws_span_t ws_conn_path(const ws_conn_t *c);
 /* The negotiated subprotocol (ptr NULL if none). */
 ws_span_t ws_conn_subprotocol(const ws_conn_t *c);
 /* The negotiated Sec-WebSocket-Extensions value (ptr NULL if none). */
