@@ -146,6 +146,8 @@ static SSL_CTX *tls_build(const ws_tls_ctx_t *c, char *err, size_t errcap)
 	/* No renegotiation (TLS 1.2; 1.3 has none), no compression, fresh keys per session. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
+	/* Read whole socket buffers, not a record header and then its body: half the read() calls. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	/*
 	 * Always our callback: without a passphrase it answers "none", where
@@ -368,7 +370,8 @@ ssize_t ws_tls_read(ws_tls_conn_t *t, void *buf, size_t len)
 
 int ws_tls_read_pending(const ws_tls_conn_t *t)
 {
-	return SSL_pending(t->ssl) > 0;
+	/* With read-ahead, undecrypted records can wait in OpenSSL's buffer too. */
+	return SSL_has_pending(t->ssl);
 }
 
 int ws_tls_flush(ws_tls_conn_t *t)
