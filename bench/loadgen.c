@@ -823,7 +823,7 @@ static void on_message(conn_t *c, uint64_t len)
 
 /* ---------------------------------------------------------------- loop */
 
-static void handle_event(thread_t *th, struct epoll_event *e)
+static void handle_event(struct epoll_event *e)
 {
 	conn_t *c = e->data.ptr;
 	if (c->state == ST_DONE) return;
@@ -834,7 +834,6 @@ static void handle_event(thread_t *th, struct epoll_event *e)
 	if (e->events & (EPOLLIN | EPOLLERR | EPOLLHUP)) conn_readable(c);
 	if (c->state != ST_DONE && (e->events & EPOLLOUT)) flush(c);
 	else if (c->state != ST_DONE && outq_pending(c) && !c->want_out) flush(c);
-	(void)th;
 }
 
 /* One pass of the event loop: waits at most timeout_ms. */
@@ -847,7 +846,7 @@ static void loop_once(thread_t *th, int timeout_ms)
 		if (errno == EINTR) return;
 		die("epoll_wait: %s", strerror(errno));
 	}
-	for (int i = 0; i < n; i++) handle_event(th, &evs[i]);
+	for (int i = 0; i < n; i++) handle_event(&evs[i]);
 }
 
 /* Opens connections (bounded concurrency, optional rate) until every one of

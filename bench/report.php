@@ -303,6 +303,25 @@ foreach (array_slice($rows, 1) as $r) {
     $md .= '| ' . implode(' | ', $r) . " |\n";
 }
 
+// The ceiling rows, spelled out: share of the scaled estimate, and of the raw figure.
+$ceilingLines = [];
+foreach ($out as $name => $e) {
+    $t = $e['target'] ?? null;
+    if (!$t || !isset($t['share_of_issue_cpp_figure'])) {
+        continue;
+    }
+    $def = $SCEN[$name];
+    $ceilingLines[] = sprintf('%s: ours %s = %s of the C++ ceiling scaled to this machine (%s), %s of the issue\'s raw C++ figure (%s, other machine)',
+        $e['title'], fmt($e['servers']['ours']['median'] ?? null, $def),
+        isset($t['share_of_ceiling']) && $t['share_of_ceiling'] !== null ? sprintf('%.0f%%', 100 * $t['share_of_ceiling']) : '-',
+        isset($t['ceiling_estimate_here']) ? fmt($t['ceiling_estimate_here'], $def) : '-',
+        $t['share_of_issue_cpp_figure'] !== null ? sprintf('%.0f%%', 100 * $t['share_of_issue_cpp_figure']) : '-',
+        fmt($def['issue']['cpp'], $def));
+}
+if ($ceilingLines) {
+    $md .= "\n" . implode("\n", array_map(fn ($l) => "- $l", $ceilingLines)) . "\n";
+}
+
 $header = sprintf("%s, %s; %s; %s repetition(s) of %s s, median%s", $date, $machine, $versions, $reps, $duration, $quick === '1' ? ' (--quick)' : '');
 echo "\n", $header, "\n\n";
 // a plain-text rendering for the terminal
@@ -324,6 +343,9 @@ foreach ($rows as $k => $r) {
 }
 echo "\n\"ours vs Node\" is a factor where above 1 means ext-websocket did better (more per second, or fewer µs/bytes).\n";
 echo "Ceiling targets: the issue's C++ figure scaled by Node here / Node in the issue; 90% of it, as a factor over Node.\n";
+foreach ($ceilingLines as $l) {
+    echo "  $l\n";
+}
 foreach ($out as $name => $e) {
     $s = $e['servers'];
     $parts = [];
@@ -419,7 +441,7 @@ for ($l = (int) $lmin; $l <= $lmax; $l++) {
     $svg[] = sprintf('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>', $gx, $top - 8, $gx, $H - 45, $f == 1 ? '#333' : '#ddd');
     $svg[] = sprintf('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>', $gx, $H - 28, $f < 1 ? '1/' . (1 / $f) . 'x' : $f . 'x');
 }
-$svg[] = sprintf('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">1x = Node ws in the same sitting; red tick = target</text>', ($left + $W - $right) / 2, $H - 10);
+$svg[] = sprintf('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">1x = Node ws in the same sitting; red tick = target; orange bar = target missed; grey = PHP loop</text>', ($left + $W - $right) / 2, $H - 10);
 $i = 0;
 foreach ($rowsSvg as $name => $e) {
     $def = $SCEN[$name];
@@ -431,20 +453,23 @@ foreach ($rowsSvg as $name => $e) {
         $sub .= ', PHP loop ' . fmt($s['loop']['median'], $def);
     }
     $svg[] = sprintf('<text x="%d" y="%d" fill="#555">%s</text>', 16, $y0 + 34, $h($sub));
-    $bars = [['ext-websocket', $e['ours_vs_node'], '#2f6fb5']];
+    $missed = isset($e['target']['met']) && $e['target']['met'] === false;
+    $bars = [['ext-websocket', $e['ours_vs_node'], $missed ? '#e07b24' : '#2f6fb5']];
     if (isset($s['loop']) && isset($s['node']['median']) && $s['loop']['median']) {
         $loopAdv = $def['better'] === 'higher' ? $s['loop']['median'] / $s['node']['median'] : $s['node']['median'] / $s['loop']['median'];
         $bars[] = ['PHP loop', $loopAdv, '#9aa5b1'];
     }
     $bh = count($bars) > 1 ? 18 : 26;
+    $tick = $e['target']['min_vs_node'] ?? $e['target']['as_factor_over_node'] ?? null;
     foreach ($bars as $j => [$label, $f, $color]) {
         $by = $y0 + 4 + $j * ($bh + 4);
         $x1 = $x(1);
         $x2 = $x($f);
+        $tx = $tick !== null ? $x($tick) : 0;
+        $lx = max($x1, $x2, $tx > $x2 && $tx - $x2 < 40 ? $tx : 0) + 6;
         $svg[] = sprintf('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>', min($x1, $x2), $by, abs($x2 - $x1), $bh, $color);
-        $svg[] = sprintf('<text x="%.1f" y="%d" fill="#222">%s %s</text>', max($x1, $x2) + 6, $by + $bh - 5, $h(fx($f)), $h($label === 'PHP loop' ? '(PHP loop)' : ''));
+        $svg[] = sprintf('<text x="%.1f" y="%d" fill="#222">%s %s</text>', $lx, $by + $bh - 5, $h(fx($f)), $h($label === 'PHP loop' ? '(PHP loop)' : ''));
     }
-    $tick = $e['target']['min_vs_node'] ?? $e['target']['as_factor_over_node'] ?? null;
     if ($tick !== null) {
         $tx = $x($tick);
         $svg[] = sprintf('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#d62728" stroke-width="3"/>', $tx, $y0, $tx, $y0 + $rowH - 14);

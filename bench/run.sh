@@ -85,7 +85,7 @@ mkdir -p "$RUN" "$BENCH/results"
 # A private copy outside the tree, so that a rebuild during the run (whose
 # "make clean" deletes every *.so below the source tree) does not pull the
 # extension from under a starting server.
-SNAP=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench.XXXXXX")
+SNAP=$(mktemp -d)
 cp "$SO" "$SNAP/websocket.so"
 SO_ID="websocket.so $(sha1sum "$SNAP/websocket.so" | cut -c1-12) built $(date -u -r "$SO" '+%Y-%m-%d %H:%M UTC')"
 SO="$SNAP/websocket.so"
