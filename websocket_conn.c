@@ -97,6 +97,14 @@ ZEND_METHOD(WebSocket_Connection, __construct)
 	zend_throw_error(NULL, "Cannot directly construct WebSocket\\Connection, it is created by WebSocket\\Server");
 }
 
+/* Messages at least this long are queued by reference instead of copied. */
+#define PHP_WS_SEND_BY_REFERENCE 16384
+
+static void php_websocket_release_string(void *ctx)
+{
+	zend_string_release((zend_string *)ctx);
+}
+
 ZEND_METHOD(WebSocket_Connection, send)
 {
 	zend_string *data;
@@ -113,6 +121,11 @@ ZEND_METHOD(WebSocket_Connection, send)
 	}
 	if (conn == NULL) {
 		RETURN_LONG(WS_SEND_DROPPED);
+	}
+	if (ZSTR_LEN(data) >= PHP_WS_SEND_BY_REFERENCE) {
+		/* A large string is queued by reference (PHP strings are immutable once shared). */
+		RETURN_LONG(ws_conn_send_ref(conn, ZSTR_VAL(data), ZSTR_LEN(data), binary,
+			php_websocket_release_string, zend_string_copy(data)));
 	}
 	RETURN_LONG(ws_conn_send(conn, ZSTR_VAL(data), ZSTR_LEN(data), binary));
 }

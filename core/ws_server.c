@@ -65,16 +65,23 @@
 
 /* ---------------------------------------------------------------- buffers */
 
+/*
+ * An output buffer: bytes inline (data[], cap bytes, len used), or, when
+ * release is set, a reference to the caller's bytes (a PHP string) that is
+ * released once the last segment pointing into it is written or dropped.
+ */
 typedef struct ws_buf {
 	uint32_t refs;
 	size_t len;
 	size_t cap;
+	void (*release)(void *ctx);
+	void *ctx;
 	uint8_t data[];
 } ws_buf_t;
 
 typedef struct ws_seg {
 	ws_buf_t *buf;
-	size_t off;
+	const uint8_t *ptr;  /* next byte to write, inside buf's bytes */
 	size_t len;
 } ws_seg_t;
 
@@ -320,12 +327,19 @@ static ws_buf_t *buf_new(ws_server_t *s, size_t need)
 	}
 	b->refs = 1;
 	b->len = 0;
+	b->release = NULL;
+	b->ctx = NULL;
 	return b;
 }
 
 static void buf_unref(ws_server_t *s, ws_buf_t *b)
 {
 	if (--b->refs > 0) {
+		return;
+	}
+	if (b->release) {
+		b->release(b->ctx);
+		mem_release(s, b, sizeof(*b));
 		return;
 	}
 	if (b->cap == WS_OUT_CHUNK && s->npool < WS_OUT_POOL_MAX) {
@@ -979,7 +993,31 @@ static ws_seg_t *seg_tail(ws_conn_t *c)
 	return &c->segs[(c->seg_head + c->seg_count - 1) & (c->seg_cap - 1)];
 }
 
-static int seg_push(ws_conn_t *c, ws_buf_t *b, size_t off, size_t len)
+/* Makes room for n more segments, so that a header and its payload are queued together or not at all. */
+static int seg_reserve(ws_conn_t *c, uint32_t n)
+{
+	if (c->seg_count + n <= c->seg_cap) {
+		return 0;
+	}
+	uint32_t ncap = c->seg_cap ? c->seg_cap : 4;
+	while (ncap < c->seg_count + n) {
+		ncap *= 2;
+	}
+	ws_seg_t *nsegs = mem_alloc(c->server, ncap * sizeof(*nsegs));
+	if (nsegs == NULL) {
+		return -1;
+	}
+	for (uint32_t i = 0; i < c->seg_count; i++) {
+		nsegs[i] = c->segs[(c->seg_head + i) & (c->seg_cap - 1)];
+	}
+	mem_release(c->server, c->segs, c->seg_cap * sizeof(*c->segs));
+	c->segs = nsegs;
+	c->seg_cap = ncap;
+	c->seg_head = 0;
+	return 0;
+}
+
+static int seg_push(ws_conn_t *c, ws_buf_t *b, const uint8_t *ptr, size_t len)
 {
 	if (c->seg_count == c->seg_cap) {
 		uint32_t ncap = c->seg_cap ? c->seg_cap * 2 : 4;
@@ -997,7 +1035,7 @@ static int seg_push(ws_conn_t *c, ws_buf_t *b, size_t off, size_t len)
 	}
 	ws_seg_t *sg = &c->segs[(c->seg_head + c->seg_count) & (c->seg_cap - 1)];
 	sg->buf = b;
-	sg->off = off;
+	sg->ptr = ptr;
 	sg->len = len;
 	c->seg_count++;
 	return 0;
@@ -1018,7 +1056,8 @@ static int queue_bytes(ws_conn_t *c, const void *a, size_t alen, const void *b, 
 	ws_server_t *s = c->server;
 	size_t total = alen + blen;
 	ws_seg_t *t = seg_tail(c);
-	if (t && t->buf->refs == 1 && t->off + t->len == t->buf->len && t->buf->cap - t->buf->len >= total) {
+	if (t && t->buf->refs == 1 && !t->buf->release && t->ptr + t->len == t->buf->data + t->buf->len
+		&& t->buf->cap - t->buf->len >= total) {
 		memcpy(t->buf->data + t->buf->len, a, alen);
 		if (blen) {
 			memcpy(t->buf->data + t->buf->len + alen, b, blen);
@@ -1035,7 +1074,7 @@ static int queue_bytes(ws_conn_t *c, const void *a, size_t alen, const void *b, 
 			memcpy(nb->data + alen, b, blen);
 		}
 		nb->len = total;
-		if (seg_push(c, nb, 0, total) != 0) {
+		if (seg_push(c, nb, nb->data, total) != 0) {
 			buf_unref(s, nb);
 			return -1;
 		}
@@ -1048,7 +1087,7 @@ static int queue_bytes(ws_conn_t *c, const void *a, size_t alen, const void *b, 
 /* Queues a shared buffer (reference taken). */
 static int queue_shared(ws_conn_t *c, ws_buf_t *b)
 {
-	if (seg_push(c, b, 0, b->len) != 0) {
+	if (seg_push(c, b, b->data, b->len) != 0) {
 		return -1;
 	}
 	b->refs++;
@@ -1211,6 +1250,46 @@ ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int bi
 	return sent_status(c);
 }
 
+ws_send_status_t ws_conn_send_ref(ws_conn_t *c, const char *data, size_t len, int binary,
+	void (*release)(void *ctx), void *ctx)
+{
+	if (!conn_can_send_data(c) || !backpressure_admit(c, len)) {
+		release(ctx);
+		return WS_SEND_DROPPED;
+	}
+	int r;
+	if (conn_compresses(c, len)) {
+		/* Compressed bytes are new bytes: nothing to reference. */
+		r = queue_message(c, data, len, binary);
+		release(ctx);
+	} else {
+		uint8_t hdr[WS_FRAME_HEADER_MAX];
+		size_t hl = ws_frame_encode_header(hdr, 1, 0, binary ? WS_OPCODE_BINARY : WS_OPCODE_TEXT, len, NULL);
+		ws_buf_t *b = mem_alloc(c->server, sizeof(*b));
+		if (b == NULL) {
+			release(ctx);
+			return WS_SEND_DROPPED;
+		}
+		b->refs = 1;
+		b->len = b->cap = 0;
+		b->release = release;
+		b->ctx = ctx;
+		r = seg_reserve(c, 2) == 0 ? queue_bytes(c, hdr, hl, NULL, 0) : -1;
+		if (r == 0 && seg_push(c, b, (const uint8_t *)data, len) == 0) {
+			queue_account(c, len);
+		} else {
+			buf_unref(c->server, b);
+			r = -1;
+		}
+	}
+	if (r != 0) {
+		return WS_SEND_DROPPED;
+	}
+	c->t_data = ws_loop_now(c->server->loop);
+	count_out(c->server, len);
+	return sent_status(c);
+}
+
 int ws_conn_ping(ws_conn_t *c, const char *data, size_t len)
 {
 	if (!conn_can_send_data(c)) {
@@ -1238,6 +1317,8 @@ static ws_buf_t *encode_shared(ws_server_t *s, int rsv1, ws_opcode_t op, const v
 	}
 	b->refs = 1;
 	b->cap = cap;
+	b->release = NULL;
+	b->ctx = NULL;
 	memcpy(b->data, hdr, hl);
 	memcpy(b->data + hl, data, len);
 	b->len = hl + len;
@@ -1515,7 +1596,7 @@ static int conn_flush(ws_conn_t *c)
 		int n = 0;
 		for (uint32_t i = 0; i < c->seg_count && n < WS_IOV_MAX; i++) {
 			ws_seg_t *sg = &c->segs[(c->seg_head + i) & (c->seg_cap - 1)];
-			iov[n].iov_base = sg->buf->data + sg->off;
+			iov[n].iov_base = (void *)sg->ptr;
 			iov[n].iov_len = sg->len;
 			n++;
 		}
@@ -1536,7 +1617,7 @@ static int conn_flush(ws_conn_t *c)
 		while (left > 0) {
 			ws_seg_t *sg = &c->segs[c->seg_head];
 			if (left < sg->len) {
-				sg->off += left;
+				sg->ptr += left;
 				sg->len -= left;
 				left = 0;
 				break;

@@ -238,8 +238,16 @@ size_t ws_conn_tls_subject(const ws_conn_t *c, char *out, size_t cap);
 int ws_conn_is_open(const ws_conn_t *c);
 size_t ws_conn_buffered_amount(const ws_conn_t *c);
 
-/* Queues a text or binary message.  Returns a ws_send_status_t. */
+/* Queues a text or binary message (copied).  Returns a ws_send_status_t. */
 ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int binary);
+/*
+ * Like ws_conn_send(), but the bytes are not copied: the queue refers to
+ * them until they are written, then calls release(ctx), exactly once (at
+ * once when the message is dropped or compressed).  The bytes must not
+ * change meanwhile.  Worth it for large messages only.
+ */
+ws_send_status_t ws_conn_send_ref(ws_conn_t *c, const char *data, size_t len, int binary,
+	void (*release)(void *ctx), void *ctx);
 /* Queues a ping (payload at most 125 bytes: longer is cut).  Returns 1 if queued. */
 int ws_conn_ping(ws_conn_t *c, const char *data, size_t len);
 /*
