@@ -11,7 +11,11 @@
  */
 $port = (int) ($argv[1] ?? 8080);
 
-$server = new WebSocket\Server('0.0.0.0', $port);
+$server = new WebSocket\Server('0.0.0.0', $port, [
+    // No cap of our own (the default is 10,000): the benchmark fans out to
+    // 10,000 subscribers plus a publisher; the open-files limit still applies.
+    'max_connections' => 0,
+]);
 
 $server->on('open', function (WebSocket\Connection $conn) {
     $conn->subscribe('all');
