@@ -48,8 +48,9 @@ const FILE_RULES = [
 	['composer.json', null, 'PIE metadata: PIE builds from the git archive, not from the PECL tarball'],
 	['tests/package-check.sh', null, 'checks the repository (needs git and tools/), not an installed package'],
 
-	// The plain-C tests, fuzz targets (with their seed corpus) and the Makefile that runs them.
-	['core/Makefile', 'test', 'builds and runs the core tests and fuzzers'],
+	// The plain-C tests, fuzz targets (with their seed corpus) and the makefile that runs them
+	// (GNUmakefile: a hand-written file, not one of the generated Makefiles).
+	['core/GNUmakefile', 'test', 'builds and runs the core tests and fuzzers'],
 	['core/tests/**', 'test', 'core unit tests'],
 	['core/fuzz/**', 'test', 'libFuzzer targets and seed corpus'],
 

@@ -13,36 +13,7 @@ cd "$INTEROP_DIR/../.."
 # shellcheck source=../lib/server.sh
 source tests/lib/server.sh
 
-PY=/usr/bin/python3
-: "${NODE_PATH:=$PWD/.work/node/node_modules}"
-export NODE_PATH
-
-fail() {
-	echo "FAIL: $*" >&2
-	if [ -n "${SERVER_OUT:-}" ] && [ -f "$SERVER_OUT" ]; then
-		echo "--- server stdout (last 40 lines)" >&2
-		tail -40 "$SERVER_OUT" >&2
-		echo "--- server stderr" >&2
-		tail -40 "$SERVER_ERR" >&2
-	fi
-	exit 1
-}
-
-need_python() {
-	"$PY" -c 'import websockets' 2>/dev/null || fail "python3-websockets is not installed for $PY"
-}
-
-need_node() {
-	command -v node >/dev/null || fail "node is not installed"
-	[ -f "$NODE_PATH/ws/package.json" ] || fail "ws is not installed in $NODE_PATH"
-}
-
-# run_peer CMD...: runs a client program with a timeout; its failure fails the test.
-run_peer() {
-	local rc=0
-	timeout 120 "$@" || rc=$?
-	[ "$rc" -eq 0 ] || fail "client '$*' exited with status $rc"
-}
+# PY, NODE_PATH, fail, need_python, need_node and run_peer come from tests/lib/server.sh.
 
 # conn_id PATH: the id of the one connection that opened with this request path.
 conn_id() {
