@@ -1019,19 +1019,8 @@ static int seg_reserve(ws_conn_t *c, uint32_t n)
 
 static int seg_push(ws_conn_t *c, ws_buf_t *b, const uint8_t *ptr, size_t len)
 {
-	if (c->seg_count == c->seg_cap) {
-		uint32_t ncap = c->seg_cap ? c->seg_cap * 2 : 4;
-		ws_seg_t *n = mem_alloc(c->server, ncap * sizeof(*n));
-		if (n == NULL) {
-			return -1;
-		}
-		for (uint32_t i = 0; i < c->seg_count; i++) {
-			n[i] = c->segs[(c->seg_head + i) & (c->seg_cap - 1)];
-		}
-		mem_release(c->server, c->segs, c->seg_cap * sizeof(*c->segs));
-		c->segs = n;
-		c->seg_cap = ncap;
-		c->seg_head = 0;
+	if (seg_reserve(c, 1) != 0) {
+		return -1;
 	}
 	ws_seg_t *sg = &c->segs[(c->seg_head + c->seg_count) & (c->seg_cap - 1)];
 	sg->buf = b;
