@@ -69,6 +69,8 @@ final class Server implements \Countable
      * Adds a listener: one server can serve ws:// and wss:// together, with
      * the same handlers and topics.
      *
+     * @param string $host Address to bind, as for the constructor.
+     * @param int $port TCP port, 0 for an ephemeral one (see getPort($listener)).
      * @param array $options Only the tls_* options (see the constructor):
      *   with tls_cert and tls_key the listener serves wss://.
      * @throws Exception when the address cannot be bound or a TLS file cannot be loaded.
@@ -88,6 +90,7 @@ final class Server implements \Countable
      * Sets the handler of an event, replacing any previous one.
      *
      * @param string $event One of "handshake", "open", "message", "close", "error", "request", "drain".
+     * @param callable $handler Called with the event's arguments (see the class description).
      * @return static $this, for chaining.
      * @throws \ValueError for an unknown event name.
      */
@@ -114,6 +117,9 @@ final class Server implements \Countable
      * Sends a message to every open connection except $except, encoding the
      * frame once. Per-connection backpressure limits apply.
      *
+     * @param string $data The message; valid UTF-8 unless $binary.
+     * @param bool $binary Send a binary message instead of text.
+     * @param Connection|null $except A connection to leave out (usually the sender).
      * @return int The number of connections the message was queued for.
      */
     public function broadcast(string $data, bool $binary = false, ?Connection $except = null): int {}
@@ -122,6 +128,10 @@ final class Server implements \Countable
      * Sends a message to every subscriber of $topic except $except, encoding
      * the frame once and sharing it between all recipients.
      *
+     * @param string $topic 1 to 256 bytes.
+     * @param string $data The message; valid UTF-8 unless $binary.
+     * @param bool $binary Send a binary message instead of text.
+     * @param Connection|null $except A subscriber to leave out.
      * @return int The number of recipients.
      */
     public function publish(string $topic, string $data, bool $binary = false, ?Connection $except = null): int {}
@@ -158,7 +168,11 @@ final class Server implements \Countable
      */
     public function after(int $ms, callable $callback): int {}
 
-    /** Cancels a timer. Unknown or finished ids are ignored. */
+    /**
+     * Cancels a timer. Unknown or finished ids are ignored.
+     *
+     * @param int $id What every() or after() returned.
+     */
     public function clearTimer(int $id): void {}
 
     /**
@@ -220,15 +234,19 @@ final class Connection
 
     /**
      * Queues a message. Text must be valid UTF-8 (\ValueError otherwise: send
-     * arbitrary bytes with $binary = true).
+     * arbitrary bytes with $binary = true). Messages of 16 KiB and more are
+     * queued without copying the string.
      *
+     * @param string $data The message.
+     * @param bool $binary Send a binary message instead of text.
      * @return int Connection::SENT, Connection::QUEUED or Connection::DROPPED.
      */
     public function send(string $data, bool $binary = false): int {}
 
     /**
-     * Sends a ping (payload at most 125 bytes). Pongs are handled by the server.
+     * Sends a ping. Pongs are handled by the server.
      *
+     * @param string $payload At most 125 bytes.
      * @return bool false if the connection is not open.
      */
     public function ping(string $payload = ""): bool {}
@@ -256,7 +274,10 @@ final class Connection
      */
     public function subscribe(string $topic): bool {}
 
-    /** @return bool true if it was subscribed. */
+    /**
+     * @param string $topic 1 to 256 bytes.
+     * @return bool true if it was subscribed.
+     */
     public function unsubscribe(string $topic): bool {}
 
     /** @return list<string> The topics, in subscription order. */
@@ -297,7 +318,12 @@ final class Request
 
     private function __construct() {}
 
-    /** Case-insensitive header lookup; null if absent. */
+    /**
+     * Case-insensitive header lookup.
+     *
+     * @param string $name A header name, in any case.
+     * @return string|null Its value (repeated headers joined with ", "), or null if absent.
+     */
     public function header(string $name): ?string {}
 
     /**
@@ -305,6 +331,7 @@ final class Request
      * refuses the upgrade). The connection is closed after it is sent.
      *
      * @param int $status 200-599.
+     * @param string $body The response body (Content-Length is set for you).
      * @param array $headers Extra headers, name => value (string => string).
      * @throws \Error once the request was answered or its handler has returned.
      */
@@ -313,10 +340,17 @@ final class Request
     /**
      * During "handshake": chooses the subprotocol (one the client offered).
      *
+     * @param string $protocol One of $subprotocols.
      * @throws \ValueError if the client did not offer it.
      */
     public function setSubprotocol(string $protocol): void {}
 
-    /** During "handshake": adds a header to the 101 response (e.g. Set-Cookie). */
+    /**
+     * During "handshake": adds a header to the 101 response (e.g. Set-Cookie).
+     *
+     * @param string $name A header name; not one the server sets itself
+     *   (Upgrade, Connection, Sec-WebSocket-*, Content-Length).
+     * @param string $value Its value, without CR, LF or NUL.
+     */
     public function setHeader(string $name, string $value): void {}
 }
