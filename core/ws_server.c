@@ -69,6 +69,8 @@
  * An output buffer: bytes inline (data[], cap bytes, len used), or, when
  * release is set, a reference to the caller's bytes (a PHP string) that is
  * released once the last segment pointing into it is written or dropped.
+ * A referenced buffer keeps the referenced length in len: those bytes count
+ * against max_memory until the reference is released.
  */
 typedef struct ws_buf {
 	uint32_t refs;
@@ -339,6 +341,7 @@ static void buf_unref(ws_server_t *s, ws_buf_t *b)
 	}
 	if (b->release) {
 		b->release(b->ctx);
+		s->mem -= b->len;
 		mem_release(s, b, sizeof(*b));
 		return;
 	}
@@ -1260,9 +1263,11 @@ ws_send_status_t ws_conn_send_ref(ws_conn_t *c, const char *data, size_t len, in
 			return WS_SEND_DROPPED;
 		}
 		b->refs = 1;
-		b->len = b->cap = 0;
+		b->len = len;
+		b->cap = 0;
 		b->release = release;
 		b->ctx = ctx;
+		c->server->mem += len; /* held for the queue, like a copy would be */
 		r = seg_reserve(c, 2) == 0 ? queue_bytes(c, hdr, hl, NULL, 0) : -1;
 		if (r == 0 && seg_push(c, b, (const uint8_t *)data, len) == 0) {
 			queue_account(c, len);
