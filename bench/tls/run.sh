@@ -30,5 +30,5 @@ for spec in "32-byte, 10 conns x 16 in flight:10 16 32" "64 KiB, 10 conns x 1 in
 	read -r c p s <<<"${spec#*:}"
 	a=$(taskset -c 1 "$work/tlsload" "$plain" 0 "$c" "$p" "$s" "$secs" | sed -n 's/.*"msgs_per_s":\([0-9]*\).*/\1/p')
 	b=$(taskset -c 1 "$work/tlsload" "$tls" 1 "$c" "$p" "$s" "$secs" | sed -n 's/.*"msgs_per_s":\([0-9]*\).*/\1/p')
-	printf '%-34s %12s %12s %6.2fx\n' "$name" "$a msg/s" "$b msg/s" "$(echo "$b / $a" | bc -l)"
+	printf '%-34s %12s %12s %6.2fx\n' "$name" "$a msg/s" "$b msg/s" "$(awk -v a="$a" -v b="$b" 'BEGIN { print b / a }')"
 done
