@@ -22,17 +22,7 @@ const WebSocket = require('ws');
 
 const WAIT = 30000;
 
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function withTimeout(p, what) {
-  let t;
-  return Promise.race([
-    p,
-    new Promise((_, reject) => { t = setTimeout(() => reject(new Error('timeout: ' + what)), WAIT); }),
-  ]).finally(() => clearTimeout(t));
-}
+const { check, withTimeout } = require('../lib/nodetest').helpers(WAIT);
 
 // Opens a client; resolves with [ws, Sec-WebSocket-Extensions answer].
 function open(url, perMessageDeflate) {

@@ -16,19 +16,7 @@ const N = Number(nArg);
 const BATCH = Number(batchArg);
 const TIMEOUT = 60000;
 
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function withTimeout(promise, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timeout: ${what}`)), TIMEOUT);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const { check, withTimeout } = require('../lib/nodetest').helpers(TIMEOUT);
 
 function open(i) {
   return new Promise((resolve, reject) => {

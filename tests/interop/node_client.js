@@ -14,19 +14,7 @@ const WebSocket = require('ws');
 
 const TIMEOUT = 30000;
 
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function withTimeout(promise, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timeout: ${what}`)), TIMEOUT);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const { check, withTimeout } = require('../lib/nodetest').helpers(TIMEOUT);
 
 // A client that queues messages and events for the scenario to await in order.
 class Peer {

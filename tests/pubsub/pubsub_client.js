@@ -13,19 +13,7 @@ const WebSocket = require('ws');
 
 const TIMEOUT = 60000;
 
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function withTimeout(promise, what, ms = TIMEOUT) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timeout: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const { check, withTimeout } = require('../lib/nodetest').helpers(TIMEOUT);
 
 // A client whose incoming messages are queued, so that a scenario can await
 // them in order, or handed to a custom handler (onMessage) instead.

@@ -13,17 +13,7 @@ const WebSocket = require('ws');
 
 const WAIT = 20000;
 
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function withTimeout(p, what) {
-  let t;
-  return Promise.race([
-    p,
-    new Promise((_, reject) => { t = setTimeout(() => reject(new Error('timeout: ' + what)), WAIT); }),
-  ]).finally(() => clearTimeout(t));
-}
+const { check, withTimeout } = require('../lib/nodetest').helpers(WAIT);
 
 // A client with a message queue: next() resolves with the next message.
 function open(url, options) {
