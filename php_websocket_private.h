@@ -86,6 +86,14 @@ extern zend_class_entry *websocket_request_ce;
 void php_websocket_server_register(void);
 extern const ws_server_handler_t php_websocket_core_handler;
 
+/* websocket_options.c */
+/* Validates the options array into cfg (ValueError naming the key on failure). */
+zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg);
+/* The options that need the core server (subprotocols, allowed_origins, document_root). */
+zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core);
+/* TLS options of argument arg; *out is NULL for a plain listener.  only_tls: other keys are errors. */
+zend_result php_websocket_tls_options(HashTable *opts, uint32_t arg, bool only_tls, ws_tls_ctx_t **out);
+
 /* websocket_conn.c */
 void php_websocket_conn_register(void);
 /*

@@ -1,0 +1,337 @@
+/*
+ * ws_http.c - the HTTP phase of a connection: gathering the request head,
+ * validating an upgrade (origins, limits, subprotocol and permessage-deflate
+ * negotiation, the handshake handler), the 101 response, plain HTTP answers
+ * (request handler, document_root, 426) and refusals.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ws_server_int.h"
+
+static int conn_http_respond(ws_conn_t *c, int status, const char *headers, size_t hlen,
+	const char *body, size_t blen)
+{
+	size_t need = ws_http_response(NULL, 0, status, headers, hlen, body, blen, 1, c->head_method_head);
+	char *out = ws_malloc(need);
+	if (out == NULL) {
+		c->drop = 1;
+		ws__conn_touch(c);
+		return -1;
+	}
+	ws_http_response(out, need, status, headers, hlen, body, blen, 1, c->head_method_head);
+	int r = ws__queue_bytes(c, out, need, NULL, 0);
+	ws_free(out);
+	c->responded = 1;
+	c->state = ST_RESPONDING;
+	c->t_close = ws_loop_now(c->server->loop);
+	ws__conn_touch(c);
+	return r;
+}
+
+int ws_conn_respond(ws_conn_t *c, int status, const char *headers, size_t headers_len, const char *body, size_t body_len)
+{
+	if (c->state != ST_HTTP || c->responded) {
+		return -1;
+	}
+	return conn_http_respond(c, status, headers, headers_len, body, body_len);
+}
+
+int ws_conn_responded(const ws_conn_t *c)
+{
+	return c->responded;
+}
+
+int ws_conn_set_subprotocol(ws_conn_t *c, const char *name, size_t len)
+{
+	if (!c->in_handshake_cb) {
+		return -1;
+	}
+	char *p = ws_malloc(len + 1);
+	if (p == NULL) {
+		return -1;
+	}
+	memcpy(p, name, len);
+	p[len] = '\0';
+	ws_free(c->subprotocol);
+	c->subprotocol = p;
+	c->subprotocol_len = len;
+	return 0;
+}
+
+int ws_conn_add_response_header(ws_conn_t *c, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+	if (!c->in_handshake_cb) {
+		return -1;
+	}
+	size_t add = name_len + 2 + value_len + 2;
+	char *p = ws_realloc(c->extra_headers, c->extra_len + add);
+	if (p == NULL) {
+		return -1;
+	}
+	memcpy(p + c->extra_len, name, name_len);
+	memcpy(p + c->extra_len + name_len, ": ", 2);
+	memcpy(p + c->extra_len + name_len + 2, value, value_len);
+	memcpy(p + c->extra_len + name_len + 2 + value_len, "\r\n", 2);
+	c->extra_headers = p;
+	c->extra_len += add;
+	return 0;
+}
+
+static void conn_http_error(ws_conn_t *c, int err)
+{
+	int status = ws_error_http_status(err);
+	const char *msg = ws_strerror(err);
+	char body[160];
+	int n = snprintf(body, sizeof(body), "%s\n", msg);
+	const char *hdr = status == 405 ? "Allow: GET\r\n" : NULL;
+	c->server->stats.handshakes_rejected++;
+	conn_http_respond(c, status, hdr, hdr ? strlen(hdr) : 0, body, (size_t)n);
+}
+
+void ws__conn_http_refuse(ws_conn_t *c, int status, const char *extra, const char *msg)
+{
+	c->server->stats.handshakes_rejected++;
+	conn_http_respond(c, status, extra, extra ? strlen(extra) : 0, msg, strlen(msg));
+}
+
+static int span_ieq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen) {
+		return 0;
+	}
+	for (size_t i = 0; i < alen; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z') {
+			x = (unsigned char)(x + 32);
+		}
+		if (y >= 'A' && y <= 'Z') {
+			y = (unsigned char)(y + 32);
+		}
+		if (x != y) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head_len)
+{
+	ws_server_t *s = c->server;
+	ws_handshake_t hs;
+	int e = ws_handshake_validate(req, &hs);
+	if (e != 0) {
+		conn_http_error(c, e);
+		return;
+	}
+	if (s->stopping) {
+		ws__conn_http_refuse(c, 503, "Retry-After: 5\r\n", "server is shutting down\n");
+		return;
+	}
+	if (s->norigins && hs.origin.ptr) {
+		int ok = 0;
+		for (size_t i = 0; i < s->norigins && !ok; i++) {
+			ok = span_ieq(hs.origin.ptr, hs.origin.len, s->origins[i], s->origin_lens[i]);
+		}
+		if (!ok) {
+			ws__conn_http_refuse(c, 403, NULL, "origin not allowed\n");
+			return;
+		}
+	}
+	if (s->cfg.max_connections && s->nopen >= s->cfg.max_connections) {
+		ws__conn_http_refuse(c, 503, "Retry-After: 1\r\n", "too many connections\n");
+		return;
+	}
+	if (s->cfg.max_connections_per_ip && ws__per_ip_count(c) >= s->cfg.max_connections_per_ip) {
+		ws__conn_http_refuse(c, 503, "Retry-After: 1\r\n", "too many connections from this address\n");
+		return;
+	}
+	if (s->cfg.max_memory && s->mem > s->cfg.max_memory) {
+		ws__conn_http_refuse(c, 503, "Retry-After: 1\r\n", "server memory budget exhausted\n");
+		return;
+	}
+	/* Subprotocol: the first the client offers that the server speaks. */
+	for (size_t i = 0; i < hs.num_protocols && c->subprotocol == NULL; i++) {
+		for (size_t j = 0; j < s->nprotocols; j++) {
+			if (hs.protocols[i].len == s->protocol_lens[j]
+				&& memcmp(hs.protocols[i].ptr, s->protocols[j], s->protocol_lens[j]) == 0) {
+				char *p = ws_malloc(hs.protocols[i].len + 1);
+				if (p) {
+					memcpy(p, hs.protocols[i].ptr, hs.protocols[i].len);
+					p[hs.protocols[i].len] = '\0';
+					c->subprotocol = p;
+					c->subprotocol_len = hs.protocols[i].len;
+				}
+				break;
+			}
+		}
+	}
+	/* permessage-deflate: the first acceptable offer, else no compression. */
+	char ext_resp[160];
+	size_t ext_len = 0;
+	if (s->cfg.deflate.enabled && hs.num_extensions_raw > 0) {
+		c->pmd_on = (uint8_t)ws_pmd_negotiate(&s->cfg.deflate, hs.extensions_raw, hs.num_extensions_raw,
+			&c->pmd, ext_resp, sizeof(ext_resp), &ext_len);
+		if (!c->pmd_on) {
+			ext_len = 0;
+		}
+	}
+	if (s->h->on_handshake) {
+		c->in_handshake_cb = 1;
+		s->h->on_handshake(s, c, req, &hs);
+		c->in_handshake_cb = 0;
+		if (c->responded || c->state != ST_HTTP) {
+			s->stats.handshakes_rejected += c->responded;
+			return;
+		}
+		if (s->breaking) {
+			c->drop = 1;
+			ws__conn_touch(c);
+			return;
+		}
+	}
+	char accept[WS_ACCEPT_KEY_LEN];
+	ws_handshake_accept(hs.key.ptr, hs.key.len, accept);
+	size_t need = ws_handshake_response(NULL, 0, accept, c->subprotocol, c->subprotocol_len,
+		ext_len ? ext_resp : NULL, ext_len, c->extra_headers, c->extra_len);
+	char *out = ws_malloc(need);
+	if (out != NULL) {
+		ws_handshake_response(out, need, accept, c->subprotocol, c->subprotocol_len,
+			ext_len ? ext_resp : NULL, ext_len, c->extra_headers, c->extra_len);
+	}
+	if (out == NULL || ws__queue_bytes(c, out, need, NULL, 0) != 0) {
+		ws_free(out);
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
+	ws_free(out);
+	ws_free(c->extra_headers);
+	c->extra_headers = NULL;
+	c->extra_len = 0;
+
+	ws_frame_config_t fc;
+	memset(&fc, 0, sizeof(fc));
+	fc.role = WS_ROLE_SERVER;
+	fc.max_frame_size = s->cfg.max_frame_size;
+	fc.max_message_size = s->cfg.max_message_size;
+	fc.allow_rsv1 = c->pmd_on;
+	ws_frame_parser_init(&c->parser, &fc, &ws__conn_frame_callbacks, c);
+	ws__per_ip_acquire(c);
+	/* Kept for the binding, which may create its connection object later. */
+	if (!(req->path.len == 1 && req->path.ptr[0] == '/') && req->path.len > 0) {
+		char *p = ws_malloc(req->path.len);
+		if (p) {
+			memcpy(p, req->path.ptr, req->path.len);
+			c->path = p;
+			c->path_len = req->path.len;
+		}
+	}
+	c->state = ST_OPEN;
+	c->opened = 1;
+	c->t_rx = c->t_data = ws_loop_now(s->loop);
+	ws__open_list_add(c);
+	ws_timer_stop(s->loop, &c->timer);
+	ws__conn_arm_timer(c);
+	if (s->h->on_open) {
+		s->h->on_open(s, c, req);
+	}
+	/*
+	 * Frames the client sent right behind its request: parse them in place in
+	 * the head buffer, which lives until the caller frees it after we return
+	 * (ws__conn_feed copies whatever must outlive that).
+	 */
+	size_t extra = c->head_len - head_len;
+	if (extra && (c->state == ST_OPEN || c->state == ST_CLOSING) && !s->breaking) {
+		ws__conn_feed(c, (uint8_t *)c->head + head_len, extra);
+	}
+}
+
+static void conn_plain_http(ws_conn_t *c, const ws_http_request_t *req)
+{
+	ws_server_t *s = c->server;
+	c->head_method_head = req->method.len == 4 && memcmp(req->method.ptr, "HEAD", 4) == 0;
+	if (req->version_minor >= 1 && ws_http_header_get(req, "host", 0, NULL).ptr == NULL) {
+		ws__conn_http_refuse(c, 400, NULL, "missing Host header\n"); /* RFC 9112 3.2 */
+		return;
+	}
+	int handled = 0;
+	if (s->h->on_http) {
+		handled = s->h->on_http(s, c, req);
+		if (c->responded || c->state != ST_HTTP || s->breaking) {
+			return;
+		}
+	}
+	if (s->document_root) {
+		char *resp = NULL;
+		size_t rlen = 0;
+		ws_static_serve(s->document_root, req, &resp, &rlen);
+		if (resp) {
+			ws__queue_bytes(c, resp, rlen, NULL, 0);
+			ws_free(resp);
+			c->responded = 1;
+			c->state = ST_RESPONDING;
+			c->t_close = ws_loop_now(s->loop);
+			ws__conn_touch(c);
+			return;
+		}
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
+	if (handled) {
+		conn_http_respond(c, 404, NULL, 0, "not found\n", 10);
+	} else {
+		conn_http_respond(c, 426, NULL, 0, "this is a WebSocket server\n", 27);
+	}
+}
+
+void ws__conn_read_head(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	size_t max = s->cfg.max_header_size;
+	if (c->head_len >= max) {
+		return;
+	}
+	size_t want = c->head_len + 2048;
+	if (want > max) {
+		want = max;
+	}
+	if (ws__mem_reserve(s, (uint8_t **)&c->head, &c->head_cap, want) != 0) {
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
+	ssize_t n = ws__conn_read(c, c->head + c->head_len, c->head_cap - c->head_len);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
+	if (n < 0) {
+		return;
+	}
+	c->head_len += (size_t)n;
+	s->stats.bytes_in += (uint64_t)n;
+	c->t_rx = ws_loop_now(s->loop);
+
+	ws_http_request_t req;
+	int r = ws_http_parse_request(&req, c->head, c->head_len, max);
+	if (r == WS_ERR_AGAIN) {
+		return;
+	}
+	if (r < 0) {
+		conn_http_error(c, r);
+		return;
+	}
+	if (ws_handshake_is_upgrade(&req)) {
+		conn_upgrade(c, &req, (size_t)r);
+	} else {
+		conn_plain_http(c, &req);
+	}
+	/* The head is no longer needed: the request is answered or upgraded. */
+	ws__mem_release(s, c->head, c->head_cap);
+	c->head = NULL;
+	c->head_cap = c->head_len = 0;
+}

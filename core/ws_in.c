@@ -1,0 +1,360 @@
+/*
+ * ws_in.c - everything that arrives on an upgraded connection: reads into the
+ * server-wide buffer, frames through the parser, message reassembly and
+ * inflation, control frames (ping, pong, close), input saved while reading is
+ * paused, and the connection's io callback that dispatches by state.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* accept4, pipe2 */
+#endif
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ws_server_int.h"
+
+ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len)
+{
+	if (c->tls) {
+		return ws_tls_read(c->tls, buf, len);
+	}
+	return recv(c->io.fd, buf, len, 0);
+}
+
+static int msg_append(ws_conn_t *c, const uint8_t *data, size_t len)
+{
+	if (ws__mem_reserve(c->server, &c->msg, &c->msg_cap, c->msg_len + len) != 0) {
+		return -1;
+	}
+	memcpy(c->msg + c->msg_len, data, len);
+	c->msg_len += len;
+	return 0;
+}
+
+/* Moves a message prefix that still lies in the read buffer into c->msg. */
+static int msg_keep_span(ws_conn_t *c)
+{
+	if (c->span == NULL) {
+		return 0;
+	}
+	const uint8_t *p = c->span;
+	size_t n = c->span_len;
+	c->span = NULL;
+	c->span_len = 0;
+	return msg_append(c, p, n);
+}
+
+static int on_message_begin(void *user, ws_opcode_t opcode, int compressed)
+{
+	ws_conn_t *c = user;
+	c->msg_binary = opcode == WS_OPCODE_BINARY;
+	c->msg_compressed = (uint8_t)compressed;
+	c->msg_len = 0;
+	c->span = NULL;
+	c->span_len = 0;
+	if (compressed) {
+		if (c->inflater == NULL && (c->inflater = ws_inflater_new()) == NULL) {
+			return WS_ERR_NOMEM;
+		}
+		c->msg_inflated = 0;
+		ws_utf8_init(&c->msg_utf8);
+	}
+	return 0;
+}
+
+/* Receives inflated bytes of the current message: validate text at once, then keep. */
+static int inflate_sink(void *user, const uint8_t *data, size_t len)
+{
+	ws_conn_t *c = user;
+	if (!c->msg_binary && ws_utf8_feed(&c->msg_utf8, data, len, NULL) != 0) {
+		return WS_ERR_INVALID_UTF8;
+	}
+	return msg_append(c, data, len) == 0 ? 0 : WS_ERR_NOMEM;
+}
+
+static int on_message_data(void *user, const uint8_t *data, size_t len)
+{
+	ws_conn_t *c = user;
+	if (c->state != ST_OPEN) {
+		return 0; /* closing: nothing more is delivered */
+	}
+	if (c->msg_compressed) {
+		/* max_message_size applies to the inflated size, checked as it grows. */
+		return ws_inflater_feed(c->inflater, data, len, 0, &c->msg_inflated,
+			c->server->cfg.max_message_size, inflate_sink, c);
+	}
+	if (c->msg_len == 0 && c->span == NULL) {
+		c->span = data;
+		c->span_len = len;
+		return 0;
+	}
+	if (msg_keep_span(c) != 0 || msg_append(c, data, len) != 0) {
+		return WS_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static int on_message_end(void *user)
+{
+	ws_conn_t *c = user;
+	ws_server_t *s = c->server;
+	if (c->state != ST_OPEN) {
+		c->span = NULL;
+		c->msg_len = 0;
+		return 0;
+	}
+	if (c->msg_compressed) {
+		int e = ws_inflater_feed(c->inflater, NULL, 0, 1, &c->msg_inflated, s->cfg.max_message_size,
+			inflate_sink, c);
+		if (e == 0 && !c->msg_binary && !ws_utf8_is_complete(&c->msg_utf8)) {
+			e = WS_ERR_INVALID_UTF8;
+		}
+		if (e != 0) {
+			return e;
+		}
+		if (c->pmd.client_no_context_takeover) {
+			/* No window to keep: an idle connection then holds no inflater at all. */
+			ws_inflater_free(c->inflater);
+			c->inflater = NULL;
+		}
+	}
+	const char *data = c->span ? (const char *)c->span : (const char *)c->msg;
+	size_t len = c->span ? c->span_len : c->msg_len;
+	if (data == NULL) {
+		data = "";
+	}
+	s->stats.messages_in++;
+	c->t_data = ws_loop_now(s->loop);
+	s->h->on_message(s, c, data, len, c->msg_binary);
+	c->span = NULL;
+	c->span_len = 0;
+	c->msg_len = 0;
+	if (c->msg_cap > WS_MSG_KEEP) {
+		ws__mem_release(s, c->msg, c->msg_cap);
+		c->msg = NULL;
+		c->msg_cap = 0;
+	}
+	if (s->breaking) {
+		return WS_FRAME_PAUSE;
+	}
+	if (c->buffered >= s->cfg.max_buffered_amount / 2 && c->buffered > s->cfg.low_water_mark) {
+		/* The peer sends faster than it reads: stop reading until the queue drains. */
+		c->read_paused = 1;
+		c->over_low_water = 1;
+		return WS_FRAME_PAUSE;
+	}
+	return 0;
+}
+
+static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8_t *reason, size_t reason_len)
+{
+	ws_conn_t *c = user;
+	ws_server_t *s = c->server;
+	switch (opcode) {
+	case WS_OPCODE_PING:
+		if (!c->close_sent) {
+			ws__queue_frame(c, WS_OPCODE_PONG, reason, reason_len);
+		}
+		if (s->h->on_ping && c->state == ST_OPEN) {
+			s->h->on_ping(s, c, (const char *)reason, reason_len, 0);
+		}
+		return 0;
+	case WS_OPCODE_PONG:
+		c->ping_outstanding = 0;
+		if (s->h->on_ping && c->state == ST_OPEN) {
+			s->h->on_ping(s, c, (const char *)reason, reason_len, 1);
+		}
+		return 0;
+	case WS_OPCODE_CLOSE:
+		c->close_received = 1;
+		c->close_code = (uint16_t)code;
+		if (!c->close_sent) {
+			/* Echo the status code, as RFC 6455 5.5.1 suggests. */
+			uint8_t payload[2];
+			size_t n = ws_frame_encode_close_payload(payload, code == WS_CLOSE_NO_STATUS ? 0 : code, NULL, 0);
+			ws__queue_frame(c, WS_OPCODE_CLOSE, payload, n);
+			c->close_sent = 1;
+			c->t_close = ws_loop_now(s->loop);
+		}
+		c->state = ST_CLOSING;
+		ws__conn_fire_close(c, code, (const char *)reason, reason_len);
+		ws__conn_touch(c);
+		return WS_FRAME_PAUSE;
+	default:
+		return 0;
+	}
+}
+
+const ws_frame_callbacks_t ws__conn_frame_callbacks = {
+	on_message_begin,
+	on_message_data,
+	on_message_end,
+	on_control
+};
+
+static void conn_protocol_error(ws_conn_t *c, int err)
+{
+	c->span = NULL;
+	if (c->close_sent) {
+		c->fail_fast = 1;
+		ws__conn_fire_close(c, c->close_code, NULL, 0);
+		ws__conn_touch(c);
+		return;
+	}
+	const char *reason = ws_strerror(err);
+	ws__conn_close_internal(c, (unsigned)ws_error_close_code(err), reason, strlen(reason), 1);
+}
+
+static void conn_save_rest(ws_conn_t *c, const uint8_t *buf, size_t len)
+{
+	uint8_t *r = ws__mem_alloc(c->server, len);
+	if (r == NULL) {
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
+	memcpy(r, buf, len);
+	c->rest = r;
+	c->rest_len = len;
+}
+
+void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len)
+{
+	ws_server_t *s = c->server;
+	while (len > 0 && (c->state == ST_OPEN || c->state == ST_CLOSING)) {
+		if (c->close_received || c->fail_fast) {
+			break; /* nothing after a close frame or a failure matters */
+		}
+		ssize_t n = ws_frame_parser_feed(&c->parser, buf, len);
+		if (n < 0) {
+			conn_protocol_error(c, (int)n);
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+		if (len > 0 && (s->breaking || c->read_paused)) {
+			if (msg_keep_span(c) != 0) {
+				conn_protocol_error(c, WS_ERR_NOMEM);
+				return;
+			}
+			conn_save_rest(c, buf, len);
+			ws__conn_touch(c);
+			return;
+		}
+	}
+	/* A message still open must not point into a buffer about to be reused. */
+	if (msg_keep_span(c) != 0) {
+		conn_protocol_error(c, WS_ERR_NOMEM);
+	}
+	ws__conn_touch(c);
+}
+
+void ws__conn_process_rest(ws_conn_t *c)
+{
+	uint8_t *r = c->rest;
+	size_t n = c->rest_len;
+	c->rest = NULL;
+	c->rest_len = 0;
+	ws__conn_feed(c, r, n);
+	ws__mem_release(c->server, r, n);
+}
+
+void ws__conn_read_frames(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	ssize_t n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
+	if (n > 0) {
+		s->stats.bytes_in += (uint64_t)n;
+		c->t_rx = ws_loop_now(s->loop);
+		c->ping_outstanding = 0;
+		ws__conn_feed(c, s->rbuf, (size_t)n);
+		/*
+		 * Decrypted bytes left inside the TLS layer will not make the socket
+		 * readable again: take them now.
+		 */
+		for (int i = 0; i < 16 && c->tls && ws_tls_read_pending(c->tls) && !c->read_paused
+			&& !s->breaking && (c->state == ST_OPEN || c->state == ST_CLOSING); i++) {
+			n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
+			if (n <= 0) {
+				break;
+			}
+			s->stats.bytes_in += (uint64_t)n;
+			ws__conn_feed(c, s->rbuf, (size_t)n);
+		}
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		return;
+	}
+	/* EOF or reset: 1006 unless a close frame was received or sent first. */
+	ws__conn_teardown(c, (c->close_received || c->close_sent) ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
+}
+
+static void conn_read_linger(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	ssize_t n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+		return;
+	}
+	ws__conn_teardown(c, c->close_code ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
+}
+
+static void conn_tls_step(ws_conn_t *c)
+{
+	int r = ws_tls_handshake(c->tls);
+	if (r < 0) {
+		/*
+		 * OpenSSL has written its alert to the socket.  Close gently (shut
+		 * down our side, drain the peer) so that a reset does not overtake
+		 * the alert; the rest is plain bytes now.
+		 */
+		ws_tls_conn_free(c->tls);
+		c->tls = NULL;
+		c->state = ST_RESPONDING;
+	} else if (r > 0) {
+		c->state = ST_HTTP;
+		/* The request may already sit decrypted in the TLS layer. */
+		ws__conn_read_head(c);
+	}
+	ws__conn_touch(c);
+}
+
+void ws__conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
+{
+	ws_conn_t *c = io->data;
+	ws_server_t *s = c->server;
+	if (c->state == ST_DEAD || s->breaking) {
+		return;
+	}
+	if (events & WS_IO_WRITE) {
+		ws__conn_touch(c);
+	}
+	if (c->tls) {
+		/* Readiness either way may unblock a TLS read that wanted to write. */
+		events |= WS_IO_READ;
+	}
+	if (!(events & (WS_IO_READ | WS_IO_ERROR))) {
+		return;
+	}
+	switch (c->state) {
+	case ST_TLS:
+		conn_tls_step(c);
+		break;
+	case ST_HTTP:
+		ws__conn_read_head(c);
+		break;
+	case ST_OPEN:
+	case ST_CLOSING:
+		if (!c->read_paused) {
+			ws__conn_read_frames(c);
+		}
+		break;
+	case ST_LINGER:
+	case ST_RESPONDING:
+		conn_read_linger(c);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,214 @@
+/*
+ * ws_listen.c - listening sockets and accepting: bind/listen on every
+ * resolved address, TLS listeners, accept in batches, and the EMFILE pause.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* accept4, pipe2 */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ws_server_int.h"
+
+static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
+
+/* Non-blocking, close-on-exec descriptors where accept4()/pipe2() do not exist (macOS). */
+int ws__set_nb_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		return -1;
+	}
+	fl = fcntl(fd, F_GETFD);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+static int accept_nb(int lfd, struct sockaddr *sa, socklen_t *len)
+{
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+	return accept4(lfd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+	int fd = accept(lfd, sa, len);
+	if (fd >= 0 && ws__set_nb_cloexec(fd) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+#endif
+}
+
+int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap)
+{
+	struct addrinfo hints, *res = NULL;
+	char portstr[16];
+	int fd = -1, e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	e = getaddrinfo(host && *host ? host : NULL, portstr, &hints, &res);
+	if (e != 0) {
+		snprintf(err, errcap, "cannot resolve \"%s\": %s", host ? host : "", gai_strerror(e));
+		errno = EINVAL;
+		return -1;
+	}
+	int saved = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0 || ws__set_nb_cloexec(fd) != 0) {
+			saved = errno;
+			if (fd >= 0) {
+				close(fd);
+			}
+			continue;
+		}
+		int one = 1, zero = 0;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6) {
+			/* "::" serves IPv4 too (dual stack). */
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		}
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, s->cfg.backlog) == 0) {
+			break;
+		}
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		snprintf(err, errcap, "cannot listen on %s:%d: %s", host ? host : "", port, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	ws_sockaddr_t addr;
+	socklen_t alen = sizeof(addr);
+	int bound = port;
+	if (getsockname(fd, &addr.sa, &alen) == 0) {
+		bound = ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in4.sin_port);
+	}
+	ws_listener_t *l = ws_realloc(s->listeners, (s->nlisteners + 1) * sizeof(*l));
+	if (l == NULL) {
+		close(fd);
+		snprintf(err, errcap, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	/* The loop holds pointers to listener ios: re-register after the move. */
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (l[i].io.active) {
+			ws_io_stop(s->loop, &l[i].io);
+		}
+	}
+	s->listeners = l;
+	memset(&l[s->nlisteners], 0, sizeof(*l));
+	l[s->nlisteners].fd = fd;
+	l[s->nlisteners].port = bound;
+	l[s->nlisteners].server = s;
+	l[s->nlisteners].tls = tls;
+	s->nlisteners++;
+	if (s->accepting) {
+		for (size_t i = 0; i < s->nlisteners; i++) {
+			ws_io_start(s->loop, &l[i].io, l[i].fd, WS_IO_READ, listener_cb, &l[i]);
+		}
+	}
+	return 0;
+}
+
+int ws_server_reload_tls(ws_server_t *s, char *err, size_t errcap)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (s->listeners[i].tls && ws_tls_ctx_reload(s->listeners[i].tls, err, errcap) != 0) {
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int ws_server_port(const ws_server_t *s, size_t i)
+{
+	return i < s->nlisteners ? s->listeners[i].port : -1;
+}
+
+size_t ws_server_listener_count(const ws_server_t *s)
+{
+	return s->nlisteners;
+}
+
+void ws__accepting_set(ws_server_t *s, int on)
+{
+	if (s->accepting == on) {
+		return;
+	}
+	s->accepting = on;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		ws_listener_t *l = &s->listeners[i];
+		if (l->fd < 0) {
+			continue;
+		}
+		if (on) {
+			ws_io_start(s->loop, &l->io, l->fd, WS_IO_READ, listener_cb, l);
+		} else {
+			ws_io_stop(s->loop, &l->io);
+		}
+	}
+}
+
+void ws__accept_timer_cb(ws_loop_t *loop, ws_timer_t *t)
+{
+	ws_server_t *s = t->data;
+	if (s->running && !s->stopping) {
+		ws__accepting_set(s, 1);
+	}
+}
+
+static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
+{
+	ws_listener_t *l = io->data;
+	ws_server_t *s = l->server;
+	for (int i = 0; i < WS_ACCEPT_BATCH && s->accepting; i++) {
+		ws_sockaddr_t peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept_nb(l->fd, &peer.sa, &plen);
+		if (fd >= 0) {
+			ws__conn_new(s, fd, &peer, l->tls);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED) {
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE) {
+			/*
+			 * Out of descriptors.  The listener stays readable, so a
+			 * level-triggered loop would spin.  Use the spare descriptor to
+			 * accept and refuse one client (so it is not left hanging), then
+			 * stop accepting for a moment.
+			 */
+			if (s->spare_fd >= 0) {
+				close(s->spare_fd);
+				s->spare_fd = -1;
+				int tmp = accept(l->fd, NULL, NULL);
+				if (tmp >= 0) {
+					close(tmp);
+				}
+				s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			}
+			ws__accepting_set(s, 0);
+			ws_timer_start(s->loop, &s->accept_timer, ws_loop_now(s->loop) + WS_ACCEPT_PAUSE_MS);
+			if (s->h->on_warning && !s->warned_emfile) {
+				s->warned_emfile = 1;
+				s->h->on_warning(s, "out of file descriptors: refusing new connections for now (raise the open-files limit)");
+			}
+		}
+		break; /* EAGAIN or any other error: wait for the next readiness */
+	}
+}

@@ -1,0 +1,338 @@
+/*
+ * ws_server_int.h - the engine's private header (libuv's internal.h): the
+ * structures that several engine files share and the ws__ functions between
+ * them.  Nothing outside core/ws_*.c includes it; the public contract is
+ * ws_server.h.
+ *
+ * Life of a connection:
+ *
+ *   accept -> HTTP (head gathered in c->head) -> OPEN -> CLOSING -> LINGER -> freed
+ *                      \-> RESPONDING (plain HTTP answer or refusal) -/
+ *
+ * Reads go into one server-wide buffer, so an idle connection owns no read
+ * buffer at all.  The frame parser unmasks in place there and hands out
+ * spans; a message that ends inside the same read is delivered straight from
+ * that buffer, others are gathered in c->msg.  Bytes left unparsed because
+ * reading was paused (backpressure) are saved in c->rest.
+ *
+ * Writes are queued as segments (ws_seg_t) pointing into reference-counted
+ * buffers (ws_buf_t).  Small sends append to the connection's private tail
+ * buffer; broadcast and publish share one buffer among all recipients.
+ * Nothing is written from inside a send: the connection is put on the
+ * server's "touched" list and flushed with one sendmsg() at the end of the
+ * loop iteration, which also re-evaluates what to watch and what to close.
+ *
+ * Nothing is torn down from inside an API call: closing only queues a close
+ * frame and changes state, so handlers may close, send or stop freely.
+ * Torn-down connections wait on a dead list until the iteration is over,
+ * because the event loop may still hold a pointer to their io.
+ *
+ * Where things live:
+ *
+ *   ws_server.c   lifecycle, configuration setters, run/stop, signals, stats
+ *   ws_listen.c   listening sockets, accept, the EMFILE pause
+ *   ws_conn.c     connection life: accessors, open list, per-IP counts, close, teardown, settle
+ *   ws_http.c     the HTTP phase: request head, upgrade, plain HTTP, refusals
+ *   ws_in.c       reads, frames in, reassembly and inflation, control frames
+ *   ws_out.c      buffers, output queue, backpressure, compression of sends, fan-out, flush
+ *   ws_topics.c   pub/sub topics and publish
+ *   ws_timers.c   connection deadlines and user timers
+ *   ws_budget.c   memory accounting and the max_memory budget
+ */
+#ifndef WS_SERVER_INT_H
+#define WS_SERVER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "ws_alloc.h"
+#include "ws_deflate.h"
+#include "ws_error.h"
+#include "ws_frame.h"
+#include "ws_handshake.h"
+#include "ws_loop.h"
+#include "ws_map.h"
+#include "ws_server.h"
+#include "ws_static.h"
+#include "ws_tls.h"
+#include "ws_utf8.h"
+
+#define WS_READ_CHUNK (256 * 1024)   /* the shared read buffer */
+#define WS_OUT_CHUNK (16 * 1024)     /* private output buffers */
+#define WS_OUT_POOL_MAX 64           /* pooled private output buffers */
+#define WS_IOV_MAX 64
+#define WS_LINGER_MS 2000
+#define WS_ACCEPT_BATCH 128
+#define WS_ACCEPT_PAUSE_MS 100
+#define WS_MSG_KEEP (16 * 1024)      /* reassembly buffers up to this size are kept */
+
+/*
+ * An output buffer: bytes inline (data[], cap bytes, len used), or, when
+ * release is set, a reference to the caller's bytes (a PHP string) that is
+ * released once the last segment pointing into it is written or dropped.
+ * A referenced buffer keeps the referenced length in len: those bytes count
+ * against max_memory until the reference is released.
+ */
+typedef struct ws_buf {
+	uint32_t refs;
+	size_t len;
+	size_t cap;
+	void (*release)(void *ctx);
+	void *ctx;
+	uint8_t data[];
+} ws_buf_t;
+
+typedef struct ws_seg {
+	ws_buf_t *buf;
+	const uint8_t *ptr;  /* next byte to write, inside buf's bytes */
+	size_t len;
+} ws_seg_t;
+
+typedef enum conn_state {
+	ST_TLS = 0,        /* TLS handshake (wss:// listeners only) */
+	ST_HTTP,           /* reading the request head */
+	ST_RESPONDING,     /* an HTTP answer is queued; close when flushed */
+	ST_OPEN,
+	ST_CLOSING,        /* close frame sent and/or received; waiting for the other */
+	ST_LINGER,         /* our side shut down; draining the peer until EOF */
+	ST_DEAD
+} conn_state_t;
+
+typedef struct ws_sub {
+	struct ws_topic *topic;
+	size_t index;      /* position in topic->subs */
+} ws_sub_t;
+
+typedef struct ws_topic_sub {
+	ws_conn_t *conn;
+	size_t sub_index;  /* position in conn->subs */
+} ws_topic_sub_t;
+
+typedef struct ws_topic {
+	ws_map_entry_t *entry;  /* name lives in the map entry */
+	ws_topic_sub_t *subs;
+	size_t nsubs, cap;
+} ws_topic_t;
+
+typedef union ws_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+} ws_sockaddr_t;
+
+struct ws_conn {
+	ws_server_t *server;
+	ws_io_t io;
+	ws_timer_t timer;
+	uint64_t id;
+	ws_tls_conn_t *tls;          /* NULL on plain TCP: the only cost TLS adds to it */
+	void *user;
+	ws_conn_t *prev, *next;      /* server->conns (all sockets) */
+	ws_conn_t *open_prev, *open_next; /* server->open_head: open WebSocket connections, in open order */
+	ws_conn_t *touched_next;     /* server->touched */
+	conn_state_t state;
+
+	unsigned opened : 1;         /* on_open fired: on_close owed */
+	unsigned close_fired : 1;
+	unsigned close_sent : 1;
+	unsigned close_received : 1;
+	unsigned fail_fast : 1;      /* protocol error: do not wait for the peer's close */
+	unsigned touched : 1;
+	unsigned read_paused : 1;    /* backpressure */
+	unsigned write_blocked : 1;  /* the kernel refused part of the queue */
+	unsigned over_low_water : 1; /* drain owed once under low_water_mark */
+	unsigned ping_outstanding : 1;
+	unsigned responded : 1;
+	unsigned in_handshake_cb : 1;
+	unsigned msg_binary : 1;
+	unsigned head_method_head : 1;
+	unsigned counted_ip : 1;
+	unsigned shut_wr : 1;
+	unsigned drop : 1;           /* tear down at the end of this iteration */
+	unsigned bp_close : 1;       /* over max_buffered_amount: close with 1008 at the end of this iteration */
+
+	uint16_t close_code;         /* code reported to on_close */
+	uint64_t t_created, t_rx, t_data, t_ping, t_close;
+
+	ws_sockaddr_t peer;
+
+	/* HTTP phase: the request head; later also the subprotocol and extra headers. */
+	char *head;
+	size_t head_len, head_cap;
+	char *extra_headers;
+	size_t extra_len;
+	char *subprotocol;
+	size_t subprotocol_len;
+	const char *path;            /* handshake path; the static "/" needs no memory */
+	size_t path_len;
+
+	ws_frame_parser_t parser;
+
+	/* permessage-deflate */
+	ws_pmd_params_t pmd;
+	uint8_t pmd_on;
+	uint8_t msg_compressed;
+	ws_inflater_t *inflater;
+	ws_deflater_t *deflater;     /* own context (server context takeover) */
+	uint64_t msg_inflated;
+	ws_utf8_t msg_utf8;          /* validates inflated text */
+
+	/* message reassembly */
+	uint8_t *msg;
+	size_t msg_len, msg_cap;
+	const uint8_t *span;         /* message so far lies in the read buffer */
+	size_t span_len;
+
+	/* bytes read but not parsed (reading paused) */
+	uint8_t *rest;
+	size_t rest_len;
+
+	/* output queue: ring of segments */
+	ws_seg_t *segs;
+	uint32_t seg_head, seg_count, seg_cap;
+	size_t buffered;
+
+	/* topics */
+	ws_sub_t *subs;
+	uint32_t nsubs, subs_cap;
+};
+
+typedef struct ws_listener {
+	ws_io_t io;
+	int fd;
+	int port;
+	ws_server_t *server;
+	ws_tls_ctx_t *tls;           /* owned; NULL for ws:// */
+} ws_listener_t;
+
+typedef struct ws_utimer {
+	ws_timer_t timer;
+	uint64_t id;
+	uint64_t interval;
+	int repeat;
+	int firing;
+	int cleared;
+	void *data;
+} ws_utimer_t;
+
+struct ws_server {
+	ws_server_config_t cfg;
+	const ws_server_handler_t *h;
+	void *user;
+	ws_loop_t *loop;
+
+	ws_listener_t *listeners;
+	size_t nlisteners;
+	int accepting;
+	ws_timer_t accept_timer;     /* resumes accepting after EMFILE */
+	int spare_fd;
+	int warned_emfile;
+
+	ws_conn_t *conns;            /* every socket, newest first */
+	ws_conn_t *open_head, *open_tail;
+	ws_conn_t *touched;
+	ws_conn_t *dead;
+	size_t nconns, nopen;
+	uint64_t next_conn_id;
+
+	uint8_t *rbuf;
+
+	ws_buf_t *pool[WS_OUT_POOL_MAX];
+	size_t npool;
+
+	ws_map_t topics;
+	ws_map_t per_ip;
+	ws_map_t timers;
+	uint64_t next_timer_id;
+
+	char *document_root;
+	char **protocols;
+	size_t *protocol_lens;
+	size_t nprotocols;
+	char **origins;
+	size_t *origin_lens;
+	size_t norigins;
+
+	int running;
+	int stopping;
+	int breaking;
+	ws_timer_t stop_timer;
+	int warned_nofile;
+
+	/* permessage-deflate without server context takeover: one deflater per window size */
+	ws_deflater_t *shared_deflaters[16];
+	uint8_t *zbuf;
+	size_t zcap;
+
+	ws_server_stats_t stats;
+	size_t mem;                  /* bytes tracked against max_memory */
+};
+
+/*
+ * One message on its way to many recipients.  Each encoding is made at most
+ * once, when the first recipient that needs it comes up: the plain frame, and
+ * one compressed frame per deflate window size for recipients that keep no
+ * compression context.  Recipients with their own context get their own
+ * compression (it cannot be shared).
+ */
+typedef struct fanout {
+	const char *data;
+	size_t len;
+	ws_opcode_t op;
+	ws_buf_t *plain;
+	ws_buf_t *deflated[16];
+	int failed_deflate[16];
+} fanout_t;
+
+/* ws_budget.c */
+void *ws__mem_alloc(ws_server_t *s, size_t n);
+void ws__mem_release(ws_server_t *s, void *p, size_t n);
+int ws__mem_reserve(ws_server_t *s, uint8_t **buf, size_t *cap, size_t need);
+void ws__server_enforce_memory(ws_server_t *s);
+/* ws_out.c */
+int ws__queue_bytes(ws_conn_t *c, const void *a, size_t alen, const void *b, size_t blen);
+void ws__queue_discard_unsent(ws_conn_t *c, int keep_partial);
+void ws__queue_free(ws_conn_t *c);
+int ws__queue_frame(ws_conn_t *c, ws_opcode_t op, const void *payload, size_t len);
+int ws__fanout_one(ws_conn_t *c, fanout_t *f);
+void ws__fanout_init(fanout_t *f, const char *data, size_t len, int binary);
+void ws__fanout_finish(ws_server_t *s, fanout_t *f, size_t recipients);
+int ws__conn_out_empty(const ws_conn_t *c);
+int ws__conn_flush(ws_conn_t *c);
+/* ws_server.c */
+void ws__server_finish_stop_if_done(ws_server_t *s);
+/* ws_listen.c */
+int ws__set_nb_cloexec(int fd);
+void ws__accepting_set(ws_server_t *s, int on);
+void ws__accept_timer_cb(ws_loop_t *loop, ws_timer_t *t);
+/* ws_conn.c */
+void ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_t *tls);
+void ws__open_list_add(ws_conn_t *c);
+void ws__conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len);
+void ws__conn_close_internal(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len, int fail_fast);
+void ws__conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len);
+void ws__conn_touch(ws_conn_t *c);
+void ws__server_settle_touched(ws_server_t *s);
+void ws__server_free_dead(ws_server_t *s);
+size_t ws__per_ip_count(ws_conn_t *c);
+void ws__per_ip_acquire(ws_conn_t *c);
+/* ws_http.c */
+void ws__conn_http_refuse(ws_conn_t *c, int status, const char *extra, const char *msg);
+void ws__conn_read_head(ws_conn_t *c);
+/* ws_in.c */
+ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len);
+extern const ws_frame_callbacks_t ws__conn_frame_callbacks;
+void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len);
+void ws__conn_process_rest(ws_conn_t *c);
+void ws__conn_read_frames(ws_conn_t *c);
+void ws__conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
+/* ws_timers.c */
+void ws__conn_arm_timer(ws_conn_t *c);
+void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t);
+/* ws_topics.c */
+void ws__topics_leave_all(ws_conn_t *c);
+
+#endif
