@@ -9,6 +9,7 @@
 #include "php.h"
 #include "php_websocket.h"
 #include "core/ws_server.h"
+#include "core/ws_master.h"
 
 typedef enum php_websocket_event {
 	PHP_WS_EV_HANDSHAKE = 0,
@@ -18,6 +19,9 @@ typedef enum php_websocket_event {
 	PHP_WS_EV_ERROR,
 	PHP_WS_EV_REQUEST,
 	PHP_WS_EV_DRAIN,
+	PHP_WS_EV_WORKER_START,
+	PHP_WS_EV_WORKER_STOP,
+	PHP_WS_EV_WORKER_MESSAGE,
 	PHP_WS_EV_COUNT
 } php_websocket_event;
 
@@ -35,6 +39,9 @@ typedef struct php_websocket_server {
 	zend_object *pending_request;  /* handshake Request kept for the "open" event */
 	bool in_error_handler;
 	bool quiet;                    /* exit() in progress: call no more handlers */
+	bool worker;                   /* a worker process of a supervisor (websocket_workers.c) */
+	int env_bus_fd;                /* exec'd by a supervisor: the bus end to attach in run(), else -1 */
+	ws_worker_start_t env_worker;
 	zend_object std;
 } php_websocket_server;
 
@@ -85,6 +92,28 @@ extern zend_class_entry *websocket_request_ce;
 /* websocket_server.c */
 void php_websocket_server_register(void);
 extern const ws_server_handler_t php_websocket_core_handler;
+
+/* websocket_server.c */
+/* The stats() array of one set of counters. */
+void php_websocket_stats_array(zval *out, const ws_server_stats_t *st);
+/* Calls the handler of ev with argc arguments (exceptions routed as for any handler). */
+void php_websocket_fire(php_websocket_server *srv, php_websocket_event ev, uint32_t argc, zval *argv);
+
+/* websocket_workers.c */
+/*
+ * In the constructor: a process exec'd by a supervisor for a reload adopts
+ * the listening sockets it inherited (once per process).  FAILURE with an
+ * exception thrown.
+ */
+zend_result php_websocket_worker_adopt(php_websocket_server *srv, ws_server_t *core);
+/*
+ * The part of run() that decides what this process is.  Returns 1 when the
+ * caller should run the event loop as a worker or a single process, 0 when
+ * this process was the supervisor and every worker is done (or an exception
+ * was thrown).
+ */
+int php_websocket_run_prepare(php_websocket_server *srv);
+void php_websocket_on_worker_message(ws_server_t *s, const char *data, size_t len, int origin);
 
 /* websocket_options.c */
 /* Validates the options array into cfg (ValueError naming the key on failure). */

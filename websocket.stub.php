@@ -89,7 +89,8 @@ final class Server implements \Countable
     /**
      * Sets the handler of an event, replacing any previous one.
      *
-     * @param string $event One of "handshake", "open", "message", "close", "error", "request", "drain".
+     * @param string $event One of "handshake", "open", "message", "close", "error", "request", "drain",
+     *        "workerStart" (int $workerId), "workerStop" (int $workerId), "workerMessage" (string $data, int $fromWorker).
      * @param callable $handler Called with the event's arguments (see the class description).
      * @return static $this, for chaining.
      * @throws \ValueError for an unknown event name.
@@ -100,11 +101,57 @@ final class Server implements \Countable
      * Runs the event loop until stop() completes, or SIGINT/SIGTERM (which
      * stop gracefully; a second signal exits at once).
      *
+     * With the "workers" option above 1, this process becomes the supervisor
+     * (docs/PROCESS_MODEL.md): it forks the workers, each runs the loop with
+     * the handlers registered so far, and run() returns here once every
+     * worker has stopped (SIGTERM/SIGINT to this process).  In a worker,
+     * run() never returns: the worker exits after its workerStop event.
+     * Open databases and other connections in "workerStart", never before
+     * run(): nothing may be shared across the fork.
+     *
      * @throws \Error when called from inside a handler (re-entrant run).
-     * @throws Exception when the event loop fails.
+     * @throws Exception when the event loop fails, or when every worker
+     *         failed to start (the crash-loop limit).
      * @throws \Throwable whatever a handler threw, when no "error" handler is set.
      */
     public function run(): void {}
+
+    /** @return int This worker's id, 0 to workerCount() - 1 (0 without workers). */
+    public function workerId(): int {}
+
+    /** @return int The number of workers (the "workers" option; 1 without workers). */
+    public function workerCount(): int {}
+
+    /**
+     * Fires the "workerMessage" event with $data in every worker, this one
+     * included, after the current handler returns (also without workers).
+     * Messages from one worker arrive in the order they were sent.
+     *
+     * @param string $data Any bytes.
+     * @return bool false if the message was dropped (the bus to the
+     *         supervisor holds more than the "bus_buffer" option).
+     * @throws \Error when the server is not running.
+     */
+    public function sendToWorkers(string $data): bool {}
+
+    /**
+     * Zero-downtime reload of the PHP code, as SIGUSR2 to the supervisor:
+     * new workers start the script anew, then the old ones stop accepting and
+     * close their clients with 1012 over the "reload_window".
+     *
+     * @throws \Error without workers.
+     */
+    public function reload(): void {}
+
+    /**
+     * The whole server across workers, at most about a second old:
+     * "connections" (the total), "workers" (worker id => its stats() plus
+     * "pid") and "topics" (topic => subscribers across workers).  Without
+     * workers, this process's own figures.
+     *
+     * @return array{connections: int, workers: array<int, array<string, mixed>>, topics: array<string, int>}
+     */
+    public function clusterStats(): array {}
 
     /**
      * Graceful shutdown: stop accepting, send 1001 Going Away to every client,
@@ -178,7 +225,9 @@ final class Server implements \Countable
     /**
      * Counters: connections, pending (sockets still in the handshake),
      * buffered_bytes, memory_bytes, messages_in, messages_out, bytes_in,
-     * bytes_out, accepted, handshakes_rejected, closes (close code => count).
+     * bytes_out, accepted, handshakes_rejected, closes (close code => count),
+     * bus_dropped (publications dropped on this worker's bus: see "bus_buffer").
+     * Per worker; see clusterStats() for the whole server.
      *
      * @return array<string, int|array<int, int>>
      */

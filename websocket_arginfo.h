@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: ae7307535ee3552bf18c7ed900401be8605faa0b */
+ * Stub hash: c3c376f94c662316af8ee3d279e6d456c3f54c02 */
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Server___construct, 0, 0, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, host, IS_STRING, 0, "\"0.0.0.0\"")
@@ -23,6 +23,20 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_class_WebSocket_Server_run arginfo_class_WebSocket_Server_reloadTls
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_workerId, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_WebSocket_Server_workerCount arginfo_class_WebSocket_Server_workerId
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_sendToWorkers, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, data, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_WebSocket_Server_reload arginfo_class_WebSocket_Server_reloadTls
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_clusterStats, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
 #define arginfo_class_WebSocket_Server_stop arginfo_class_WebSocket_Server_reloadTls
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_broadcast, 0, 1, IS_LONG, 0)
@@ -42,13 +56,11 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_subscribe
 	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_topics, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_class_WebSocket_Server_topics arginfo_class_WebSocket_Server_clusterStats
 
-#define arginfo_class_WebSocket_Server_connections arginfo_class_WebSocket_Server_topics
+#define arginfo_class_WebSocket_Server_connections arginfo_class_WebSocket_Server_clusterStats
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_count, 0, 0, IS_LONG, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_class_WebSocket_Server_count arginfo_class_WebSocket_Server_workerId
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_getPort, 0, 0, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, listener, IS_LONG, 0, "0")
@@ -65,7 +77,7 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_clearTime
 	ZEND_ARG_TYPE_INFO(0, id, IS_LONG, 0)
 ZEND_END_ARG_INFO()
 
-#define arginfo_class_WebSocket_Server_stats arginfo_class_WebSocket_Server_topics
+#define arginfo_class_WebSocket_Server_stats arginfo_class_WebSocket_Server_clusterStats
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Connection___construct, 0, 0, 0)
 ZEND_END_ARG_INFO()
@@ -87,7 +99,7 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Connection_isOpen, 0, 0, _IS_BOOL, 0)
 ZEND_END_ARG_INFO()
 
-#define arginfo_class_WebSocket_Connection_bufferedAmount arginfo_class_WebSocket_Server_count
+#define arginfo_class_WebSocket_Connection_bufferedAmount arginfo_class_WebSocket_Server_workerId
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Connection_subscribe, 0, 1, _IS_BOOL, 0)
 	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
@@ -95,7 +107,7 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_class_WebSocket_Connection_unsubscribe arginfo_class_WebSocket_Connection_subscribe
 
-#define arginfo_class_WebSocket_Connection_topics arginfo_class_WebSocket_Server_topics
+#define arginfo_class_WebSocket_Connection_topics arginfo_class_WebSocket_Server_clusterStats
 
 #define arginfo_class_WebSocket_Request___construct arginfo_class_WebSocket_Connection___construct
 
@@ -124,6 +136,11 @@ ZEND_METHOD(WebSocket_Server, listen);
 ZEND_METHOD(WebSocket_Server, reloadTls);
 ZEND_METHOD(WebSocket_Server, on);
 ZEND_METHOD(WebSocket_Server, run);
+ZEND_METHOD(WebSocket_Server, workerId);
+ZEND_METHOD(WebSocket_Server, workerCount);
+ZEND_METHOD(WebSocket_Server, sendToWorkers);
+ZEND_METHOD(WebSocket_Server, reload);
+ZEND_METHOD(WebSocket_Server, clusterStats);
 ZEND_METHOD(WebSocket_Server, stop);
 ZEND_METHOD(WebSocket_Server, broadcast);
 ZEND_METHOD(WebSocket_Server, publish);
@@ -163,6 +180,11 @@ static const zend_function_entry class_WebSocket_Server_methods[] = {
 	ZEND_ME(WebSocket_Server, reloadTls, arginfo_class_WebSocket_Server_reloadTls, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, on, arginfo_class_WebSocket_Server_on, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, run, arginfo_class_WebSocket_Server_run, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, workerId, arginfo_class_WebSocket_Server_workerId, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, workerCount, arginfo_class_WebSocket_Server_workerCount, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, sendToWorkers, arginfo_class_WebSocket_Server_sendToWorkers, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, reload, arginfo_class_WebSocket_Server_reload, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, clusterStats, arginfo_class_WebSocket_Server_clusterStats, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, stop, arginfo_class_WebSocket_Server_stop, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, broadcast, arginfo_class_WebSocket_Server_broadcast, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, publish, arginfo_class_WebSocket_Server_publish, ZEND_ACC_PUBLIC)

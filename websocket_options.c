@@ -8,6 +8,8 @@
 #include "config.h"
 #endif
 
+#include <unistd.h>
+
 #include "php.h"
 #include "zend_exceptions.h"
 #include "php_websocket_private.h"
@@ -141,6 +143,19 @@ zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg)
 			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->low_water_mark) == FAILURE) return FAILURE;
 		} else if (key_is(key, "max_memory")) {
 			if (opt_size(key, v, 0, ZEND_LONG_MAX, &cfg->max_memory) == FAILURE) return FAILURE;
+		} else if (key_is(key, "workers")) {
+			if (Z_TYPE_P(v) == IS_STRING && zend_string_equals_literal(Z_STR_P(v), "auto")) {
+				long n = sysconf(_SC_NPROCESSORS_ONLN);
+				cfg->workers = n > 0 ? (unsigned)(n > 1024 ? 1024 : n) : 1;
+			} else if (Z_TYPE_P(v) == IS_LONG && Z_LVAL_P(v) >= 1 && Z_LVAL_P(v) <= 1024) {
+				cfg->workers = (unsigned)Z_LVAL_P(v);
+			} else {
+				OPT_ERR("option \"workers\" must be an integer between 1 and 1024, or \"auto\"");
+			}
+		} else if (key_is(key, "reload_window")) {
+			if (opt_seconds(key, v, 0, &cfg->reload_window_ms) == FAILURE) return FAILURE;
+		} else if (key_is(key, "bus_buffer")) {
+			if (opt_size(key, v, 64 * 1024, ZEND_LONG_MAX, &cfg->bus_buffer) == FAILURE) return FAILURE;
 		} else if (key_is(key, "backlog")) {
 			if (opt_size(key, v, 1, 65535, &sz) == FAILURE) return FAILURE;
 			cfg->backlog = (int)sz;

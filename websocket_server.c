@@ -23,7 +23,8 @@ zend_class_entry *websocket_server_ce;
 static zend_object_handlers websocket_server_handlers;
 
 static const char *const php_websocket_event_names[PHP_WS_EV_COUNT] = {
-	"handshake", "open", "message", "close", "error", "request", "drain"
+	"handshake", "open", "message", "close", "error", "request", "drain",
+	"workerStart", "workerStop", "workerMessage"
 };
 
 /* ------------------------------------------------------------ object handlers */
@@ -38,6 +39,7 @@ static zend_object *php_websocket_server_create(zend_class_entry *ce)
 		ZVAL_UNDEF(&srv->handlers[i].callable);
 	}
 	zend_hash_init(&srv->timers, 8, NULL, ZVAL_PTR_DTOR, 0);
+	srv->env_bus_fd = -1;
 	return &srv->std;
 }
 
@@ -173,6 +175,11 @@ static void php_websocket_handle_exception(php_websocket_server *srv, ws_conn_t 
 			ws_conn_respond(c, 500, NULL, 0, "internal server error\n", 22);
 		}
 	}
+}
+
+void php_websocket_fire(php_websocket_server *srv, php_websocket_event ev, uint32_t argc, zval *argv)
+{
+	php_websocket_call(srv, &srv->handlers[ev], argc, argv, NULL);
 }
 
 /* ------------------------------------------------------------ core callbacks */
@@ -334,7 +341,8 @@ const ws_server_handler_t php_websocket_core_handler = {
 	php_websocket_on_http,
 	php_websocket_on_timer,
 	php_websocket_on_free,
-	php_websocket_on_warning
+	php_websocket_on_warning,
+	php_websocket_on_worker_message
 };
 
 /* ------------------------------------------------------------ methods */
@@ -383,6 +391,10 @@ ZEND_METHOD(WebSocket_Server, __construct)
 		RETURN_THROWS();
 	}
 	if (opts && php_websocket_apply_list_options(opts, core) == FAILURE) {
+		ws_server_free(core);
+		RETURN_THROWS();
+	}
+	if (php_websocket_worker_adopt(srv, core) == FAILURE) {
 		ws_server_free(core);
 		RETURN_THROWS();
 	}
@@ -466,7 +478,8 @@ ZEND_METHOD(WebSocket_Server, on)
 		}
 	}
 	if (ev < 0) {
-		zend_argument_value_error(1, "must be one of \"handshake\", \"open\", \"message\", \"close\", \"error\", \"request\" or \"drain\"");
+		zend_argument_value_error(1, "must be one of \"handshake\", \"open\", \"message\", \"close\", \"error\", "
+			"\"request\", \"drain\", \"workerStart\", \"workerStop\" or \"workerMessage\"");
 		RETURN_THROWS();
 	}
 	php_websocket_handler *h = &srv->handlers[ev];
@@ -497,24 +510,39 @@ ZEND_METHOD(WebSocket_Server, run)
 	WEBSOCKET_G(running) = true;
 	srv->quiet = false;
 	GC_ADDREF(&srv->std);
-	int rc = ws_server_run(srv->core);
-	int err = errno;
-	if (EG(exception)) {
-		/* A handler threw with no "error" handler (or exit()): close everything, then rethrow. */
-		zend_exception_save();
-		if (srv->quiet) {
-			/* exit(): a normal shutdown as far as the clients can tell. */
-			ws_server_close_all(srv->core, WS_CLOSE_GOING_AWAY, "server shutting down");
-		} else {
-			ws_server_close_all(srv->core, WS_CLOSE_INTERNAL_ERROR, "internal error");
+	if (php_websocket_run_prepare(srv)) {
+		/* A worker, or a single process: the event loop, between workerStart and workerStop. */
+		zval id;
+		ZVAL_LONG(&id, ws_server_worker_id(srv->core));
+		php_websocket_fire(srv, PHP_WS_EV_WORKER_START, 1, &id);
+		int rc = 0, err = 0;
+		if (!EG(exception)) {
+			rc = ws_server_run(srv->core);
+			err = errno;
 		}
-		zend_exception_restore();
-	} else if (rc != 0) {
-		zend_throw_exception_ex(websocket_exception_ce, err, "event loop failed: %s", strerror(err));
+		if (EG(exception)) {
+			/* A handler threw with no "error" handler (or exit()): close everything, then rethrow. */
+			zend_exception_save();
+			if (srv->quiet) {
+				/* exit(): a normal shutdown as far as the clients can tell. */
+				ws_server_close_all(srv->core, WS_CLOSE_GOING_AWAY, "server shutting down");
+			} else {
+				ws_server_close_all(srv->core, WS_CLOSE_INTERNAL_ERROR, "internal error");
+			}
+			zend_exception_restore();
+		} else if (rc != 0) {
+			zend_throw_exception_ex(websocket_exception_ce, err, "event loop failed: %s", strerror(err));
+		} else {
+			php_websocket_fire(srv, PHP_WS_EV_WORKER_STOP, 1, &id);
+		}
 	}
 	php_websocket_release_pending(srv);
 	WEBSOCKET_G(running) = false;
 	OBJ_RELEASE(&srv->std);
+	if (srv->worker && !EG(exception)) {
+		/* A worker ends here: the code after run() belongs to the supervisor. */
+		zend_throw_unwind_exit();
+	}
 }
 
 ZEND_METHOD(WebSocket_Server, stop)
@@ -691,32 +719,38 @@ ZEND_METHOD(WebSocket_Server, clearTimer)
 	zend_hash_index_del(&srv->timers, (zend_ulong)id);
 }
 
+void php_websocket_stats_array(zval *out, const ws_server_stats_t *st)
+{
+	array_init(out);
+	add_assoc_long(out, "connections", (zend_long)st->connections);
+	add_assoc_long(out, "pending", (zend_long)st->pending);
+	add_assoc_long(out, "buffered_bytes", (zend_long)st->buffered_bytes);
+	add_assoc_long(out, "memory_bytes", (zend_long)st->memory_bytes);
+	add_assoc_long(out, "messages_in", (zend_long)st->messages_in);
+	add_assoc_long(out, "messages_out", (zend_long)st->messages_out);
+	add_assoc_long(out, "bytes_in", (zend_long)st->bytes_in);
+	add_assoc_long(out, "bytes_out", (zend_long)st->bytes_out);
+	add_assoc_long(out, "accepted", (zend_long)st->accepted);
+	add_assoc_long(out, "handshakes_rejected", (zend_long)st->handshakes_rejected);
+	zval closes;
+	array_init(&closes);
+	for (int i = 0; i < 16; i++) {
+		if (st->closes_by_code[i]) {
+			add_index_long(&closes, 1000 + i, (zend_long)st->closes_by_code[i]);
+		}
+	}
+	if (st->closes_other) {
+		add_index_long(&closes, 0, (zend_long)st->closes_other);
+	}
+	add_assoc_zval(out, "closes", &closes);
+}
+
 ZEND_METHOD(WebSocket_Server, stats)
 {
 	ZEND_PARSE_PARAMETERS_NONE();
 	PHP_WS_SERVER_FETCH(srv);
 	ws_server_stats_t st;
 	ws_server_get_stats(srv->core, &st);
-	array_init(return_value);
-	add_assoc_long(return_value, "connections", (zend_long)st.connections);
-	add_assoc_long(return_value, "pending", (zend_long)st.pending);
-	add_assoc_long(return_value, "buffered_bytes", (zend_long)st.buffered_bytes);
-	add_assoc_long(return_value, "memory_bytes", (zend_long)st.memory_bytes);
-	add_assoc_long(return_value, "messages_in", (zend_long)st.messages_in);
-	add_assoc_long(return_value, "messages_out", (zend_long)st.messages_out);
-	add_assoc_long(return_value, "bytes_in", (zend_long)st.bytes_in);
-	add_assoc_long(return_value, "bytes_out", (zend_long)st.bytes_out);
-	add_assoc_long(return_value, "accepted", (zend_long)st.accepted);
-	add_assoc_long(return_value, "handshakes_rejected", (zend_long)st.handshakes_rejected);
-	zval closes;
-	array_init(&closes);
-	for (int i = 0; i < 16; i++) {
-		if (st.closes_by_code[i]) {
-			add_index_long(&closes, 1000 + i, (zend_long)st.closes_by_code[i]);
-		}
-	}
-	if (st.closes_other) {
-		add_index_long(&closes, 0, (zend_long)st.closes_other);
-	}
-	add_assoc_zval(return_value, "closes", &closes);
+	php_websocket_stats_array(return_value, &st);
+	add_assoc_long(return_value, "bus_dropped", (zend_long)ws_server_bus_dropped(srv->core));
 }

@@ -43,7 +43,34 @@ static int accept_nb(int lfd, struct sockaddr *sa, socklen_t *len)
 #endif
 }
 
-int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap)
+/* Workers share listening sockets: one wake-up per connection, not one per worker. */
+static unsigned listen_events(const ws_server_t *s)
+{
+	return WS_IO_READ | (s->bus ? WS_IO_EXCLUSIVE : 0);
+}
+
+int ws_server_adopt_listeners(ws_server_t *s, const int *fds, size_t n)
+{
+	int *copy = ws_malloc((n ? n : 1) * sizeof(*copy));
+	if (copy == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(copy, fds, n * sizeof(*copy));
+	ws_free(s->adopt_fds);
+	s->adopt_fds = copy;
+	s->adopt_n = n;
+	s->adopt_next = 0;
+	return 0;
+}
+
+int ws_server_listener_fd(const ws_server_t *s, size_t i)
+{
+	return i < s->nlisteners ? s->listeners[i].fd : -1;
+}
+
+/* Binds and listens on host:port; returns the descriptor or -1 (err filled, errno set). */
+static int listen_socket(ws_server_t *s, const char *host, int port, char *err, size_t errcap)
 {
 	struct addrinfo hints, *res = NULL;
 	char portstr[16];
@@ -89,6 +116,22 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *t
 		errno = saved;
 		return -1;
 	}
+	return fd;
+}
+
+int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap)
+{
+	int fd;
+	if (s->adopt_next < s->adopt_n) {
+		/* A worker exec'd by its supervisor: the socket already listens (shared by every worker). */
+		fd = s->adopt_fds[s->adopt_next++];
+		if (ws__set_nb_cloexec(fd) != 0) {
+			snprintf(err, errcap, "inherited listening socket %d: %s", fd, strerror(errno));
+			return -1;
+		}
+	} else if ((fd = listen_socket(s, host, port, err, errcap)) < 0) {
+		return -1;
+	}
 	ws_sockaddr_t addr;
 	socklen_t alen = sizeof(addr);
 	int bound = port;
@@ -117,7 +160,7 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *t
 	s->nlisteners++;
 	if (s->accepting) {
 		for (size_t i = 0; i < s->nlisteners; i++) {
-			ws_io_start(s->loop, &l[i].io, l[i].fd, WS_IO_READ, listener_cb, &l[i]);
+			ws_io_start(s->loop, &l[i].io, l[i].fd, listen_events(s), listener_cb, &l[i]);
 		}
 	}
 	return 0;
@@ -156,7 +199,7 @@ void ws__accepting_set(ws_server_t *s, int on)
 			continue;
 		}
 		if (on) {
-			ws_io_start(s->loop, &l->io, l->fd, WS_IO_READ, listener_cb, l);
+			ws_io_start(s->loop, &l->io, l->fd, listen_events(s), listener_cb, l);
 		} else {
 			ws_io_stop(s->loop, &l->io);
 		}
@@ -166,7 +209,7 @@ void ws__accepting_set(ws_server_t *s, int on)
 void ws__accept_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 {
 	ws_server_t *s = t->data;
-	if (s->running && !s->stopping) {
+	if (s->running && !s->stopping && !s->draining) {
 		ws__accepting_set(s, 1);
 	}
 }
@@ -175,7 +218,9 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 {
 	ws_listener_t *l = io->data;
 	ws_server_t *s = l->server;
-	for (int i = 0; i < WS_ACCEPT_BATCH && s->accepting; i++) {
+	/* Workers share the socket: a smaller batch per wake-up spreads connections more evenly. */
+	int batch = s->bus ? WS_ACCEPT_BATCH_WORKER : WS_ACCEPT_BATCH;
+	for (int i = 0; i < batch && s->accepting; i++) {
 		ws_sockaddr_t peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept_nb(l->fd, &peer.sa, &plen);

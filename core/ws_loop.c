@@ -502,6 +502,12 @@ static int backend_ctl(ws_loop_t *loop, int op, ws_io_t *io, unsigned events)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = epoll_mask(events);
+#ifdef EPOLLEXCLUSIVE
+	if (op == EPOLL_CTL_ADD && (io->flags & WS_IO_EXCLUSIVE)) {
+		/* Exclusive wake-ups: no RDHUP (not allowed with it), and only at ADD. */
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	}
+#endif
 	ev.data.ptr = io;
 	return epoll_ctl(loop->epfd, op, io->fd, &ev);
 }
@@ -925,6 +931,18 @@ ws_loop_t *ws_loop_new(void)
 	return loop;
 }
 
+int ws_loop_after_fork(ws_loop_t *loop)
+{
+#if defined(WS_LOOP_EPOLL) || defined(WS_LOOP_KQUEUE)
+	/* Only our reference to the parent's object goes; the parent keeps its own. */
+	backend_free(loop);
+	return backend_init(loop);
+#else
+	(void)loop;
+	return 0;
+#endif
+}
+
 void ws_loop_free(ws_loop_t *loop)
 {
 	if (loop == NULL) {
@@ -951,6 +969,7 @@ int ws_io_start(ws_loop_t *loop, ws_io_t *io, int fd, unsigned events, ws_io_cb 
 		errno = EINVAL;
 		return -1;
 	}
+	io->flags = events & WS_IO_EXCLUSIVE;
 	events &= WS_IO_WATCHABLE;
 	io->fd = fd;
 	io->events = events;

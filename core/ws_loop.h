@@ -27,6 +27,13 @@
 #define WS_IO_READ  0x1u
 #define WS_IO_WRITE 0x2u
 #define WS_IO_ERROR 0x4u  /* reported only: hang-up or error on the fd (also reported as READ) */
+/*
+ * Given to ws_io_start() with WS_IO_READ: a watch shared by several
+ * processes (a listening socket inherited by workers) wakes one of them, not
+ * all (EPOLLEXCLUSIVE; other backends ignore it).  Such a watch cannot be
+ * changed with ws_io_set(), only stopped and started again.
+ */
+#define WS_IO_EXCLUSIVE 0x8u
 
 typedef struct ws_loop ws_loop_t;
 typedef struct ws_io ws_io_t;
@@ -43,6 +50,7 @@ struct ws_io {
 	void *data;            /* the user's */
 	/* private */
 	int active;
+	unsigned flags;        /* WS_IO_EXCLUSIVE */
 	int index;             /* poll backend: slot in the pollfd array */
 	uint64_t start_iter;   /* loop iteration that started it: events fetched before are stale */
 };
@@ -65,6 +73,12 @@ struct ws_timer {
 ws_loop_t *ws_loop_new(void);
 /* Frees the loop.  Watches and timers must have been stopped (or are simply forgotten). */
 void ws_loop_free(ws_loop_t *loop);
+/*
+ * After fork(), in the child: gives the loop a kernel object of its own
+ * (epoll and kqueue descriptors are shared with the parent otherwise).  No
+ * watch may be active; scheduled timers are kept.  Returns 0 or -1 (errno).
+ */
+int ws_loop_after_fork(ws_loop_t *loop);
 /* "epoll", "kqueue" or "poll". */
 const char *ws_loop_backend(void);
 

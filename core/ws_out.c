@@ -437,13 +437,14 @@ void ws__fanout_finish(ws_server_t *s, fanout_t *f, size_t recipients)
 	s->stats.bytes_out += (uint64_t)recipients * f->len;
 }
 
-size_t ws_server_broadcast(ws_server_t *s, const char *data, size_t len, int binary, ws_conn_t *except)
+/* Local delivery of a broadcast: this process's open connections, except the one with except_id. */
+size_t ws__broadcast_local(ws_server_t *s, const char *data, size_t len, int binary, uint64_t except_id)
 {
 	fanout_t f;
 	ws__fanout_init(&f, data, len, binary);
 	size_t n = 0;
 	for (ws_conn_t *c = s->open_head; c; c = c->open_next) {
-		if (c != except) {
+		if (c->id != except_id) {
 			n += ws__fanout_one(c, &f);
 		}
 	}

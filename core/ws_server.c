@@ -41,6 +41,9 @@ void ws_server_config_defaults(ws_server_config_t *cfg)
 	cfg->backpressure = WS_BACKPRESSURE_CLOSE;
 	cfg->max_memory = 0;
 	cfg->backlog = 511;
+	cfg->workers = 1;
+	cfg->reload_window_ms = 5000;
+	cfg->bus_buffer = 64 * 1024 * 1024;
 	ws_deflate_config_defaults(&cfg->deflate);
 	cfg->deflate.enabled = ws_deflate_available();
 }
@@ -144,6 +147,7 @@ void ws_server_free(ws_server_t *s)
 	ws_free(s->document_root);
 	free_strings(s->protocols, s->protocol_lens, s->nprotocols);
 	free_strings(s->origins, s->origin_lens, s->norigins);
+	ws__route_free(s);
 	ws_loop_free(s->loop);
 	ws_free(s);
 }
@@ -337,13 +341,16 @@ int ws_server_run(ws_server_t *s)
 	s->running = 1;
 	s->stopping = 0;
 	s->breaking = 0;
+	s->draining = 0;
 	ws__accepting_set(s, 1);
+	ws__route_start(s);
 	int rc = 0;
 	while (s->running && !s->breaking) {
 		if (ws_loop_run_once(s->loop, -1) < 0) {
 			rc = -1;
 			break;
 		}
+		ws__route_tick(s);
 		if (s->cfg.max_memory && s->mem > s->cfg.max_memory) {
 			ws__server_enforce_memory(s);
 		}
@@ -353,6 +360,7 @@ int ws_server_run(ws_server_t *s)
 		ws__server_free_dead(s);
 	}
 	int saved = errno;
+	ws__route_stop(s);
 	ws__accepting_set(s, 0);
 	ws_timer_stop(s->loop, &s->accept_timer);
 	ws_timer_stop(s->loop, &s->stop_timer);

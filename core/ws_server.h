@@ -59,6 +59,10 @@ typedef struct ws_server_config {
 	size_t max_memory;              /* all queues and buffers together; 0 = no limit */
 	int backlog;                    /* listen() backlog; default 511 */
 	ws_deflate_config_t deflate;    /* permessage-deflate; enabled by default when zlib is built in */
+	/* Workers (docs/PROCESS_MODEL.md); read by the supervisor, ws_master.h. */
+	unsigned workers;               /* processes; 1 (default) = no supervisor */
+	uint32_t reload_window_ms;      /* a reload closes old clients with 1012 spread over this; default 5 s */
+	size_t bus_buffer;              /* bytes a bus link holds for one worker at most; default 64 MiB */
 } ws_server_config_t;
 
 /* Fills cfg with the defaults above. */
@@ -110,6 +114,12 @@ typedef struct ws_server_handler {
 	void (*on_free)(ws_server_t *s, ws_conn_t *c);
 	/* A warning for the operator (e.g. descriptor limit); msg is borrowed. May be NULL. */
 	void (*on_warning)(ws_server_t *s, const char *msg);
+	/*
+	 * ws_server_send_to_workers() was called in worker `origin` (0 in a single
+	 * process); fires in every worker, the sender included.  data is
+	 * borrowed.  May be NULL.
+	 */
+	void (*on_worker_message)(ws_server_t *s, const char *data, size_t len, int origin);
 } ws_server_handler_t;
 
 /*
@@ -180,6 +190,15 @@ ws_conn_t *ws_server_first_socket(ws_server_t *s);
 ws_conn_t *ws_server_next_socket(ws_conn_t *c);
 
 /*
+ * Publications: broadcast, publish and send_to_workers all go through one
+ * path (core/ws_route.c).  In a single process they are delivered at once.
+ * In a worker they go to the supervisor, which sequences them (one order
+ * per topic for every worker) and sends them back to every worker that
+ * needs them; the return value is then what this worker holds at the time of
+ * the call (its open connections, or its subscribers of the topic).
+ */
+
+/*
  * Sends data to every open connection except `except` (may be NULL),
  * encoding the frame once.  Returns the number of connections it was queued
  * for.  Backpressure limits apply per recipient.
@@ -192,6 +211,8 @@ size_t ws_server_broadcast(ws_server_t *s, const char *data, size_t len, int bin
 size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
 	const char *data, size_t len, int binary, ws_conn_t *except);
 size_t ws_server_subscribers(ws_server_t *s, const char *topic, size_t topic_len);
+/* Fires on_worker_message with data in every worker (later, never inside this call).  0, or -1 if dropped. */
+int ws_server_send_to_workers(ws_server_t *s, const char *data, size_t len);
 /* Calls fn for each topic with at least one subscriber. */
 void ws_server_each_topic(ws_server_t *s, void (*fn)(void *arg, const char *name, size_t len, size_t subscribers), void *arg);
 
@@ -214,6 +235,47 @@ typedef struct ws_server_stats {
 	uint64_t closes_other;
 } ws_server_stats_t;
 void ws_server_get_stats(const ws_server_t *s, ws_server_stats_t *out);
+
+/* ---- workers ---- */
+
+/*
+ * Makes s a worker of a supervisor: bus_fd is its end of the bus link (owned
+ * from now on), id its slot (0..count-1), instance the supervisor's number
+ * for this process (> 0, never reused: connection ids become instance << 40
+ * | n, unique across workers).  forked: s was created before a fork() (its
+ * loop gets a kernel object of its own).  Call before ws_server_run().
+ * Returns 0 or -1 (errno).
+ */
+int ws_server_attach_bus(ws_server_t *s, int bus_fd, int id, int count, uint32_t instance, int forked);
+/* The worker slot (0 in a single process) and the number of workers (1). */
+int ws_server_worker_id(const ws_server_t *s);
+int ws_server_worker_count(const ws_server_t *s);
+/* Asks the supervisor for a zero-downtime reload.  -1 (ENOTSUP) in a single process. */
+int ws_server_request_reload(ws_server_t *s);
+/*
+ * Uses already listening sockets (inherited from the supervisor through
+ * exec) for the next n ws_server_listen() calls, in order, instead of
+ * binding.  fds is copied.
+ */
+int ws_server_adopt_listeners(ws_server_t *s, const int *fds, size_t n);
+/* The descriptor of listener i, or -1. */
+int ws_server_listener_fd(const ws_server_t *s, size_t i);
+/* Publications this process dropped because its bus link was over bus_buffer. */
+uint64_t ws_server_bus_dropped(const ws_server_t *s);
+
+/* The cluster view: every worker's latest counters (about one second old with workers). */
+typedef struct ws_cluster_worker {
+	int id;
+	int pid;
+	ws_server_stats_t stats;
+} ws_cluster_worker_t;
+/*
+ * Calls on_worker for each worker and on_topic for each topic with its
+ * subscribers across workers, from the latest snapshot (this process's own
+ * numbers in a single process).  Returns the number of workers.
+ */
+size_t ws_server_cluster(ws_server_t *s, void (*on_worker)(void *arg, const ws_cluster_worker_t *w),
+	void (*on_topic)(void *arg, const char *name, size_t len, size_t subscribers), void *arg);
 
 /* ---- connections ---- */
 

@@ -49,6 +49,7 @@
 #include <sys/socket.h>
 
 #include "ws_alloc.h"
+#include "ws_bus.h"
 #include "ws_deflate.h"
 #include "ws_error.h"
 #include "ws_frame.h"
@@ -66,6 +67,7 @@
 #define WS_IOV_MAX 64
 #define WS_LINGER_MS 2000
 #define WS_ACCEPT_BATCH 128
+#define WS_ACCEPT_BATCH_WORKER 16
 #define WS_ACCEPT_PAUSE_MS 100
 #define WS_MSG_KEEP (16 * 1024)      /* reassembly buffers up to this size are kept */
 
@@ -269,6 +271,19 @@ struct ws_server {
 
 	ws_server_stats_t stats;
 	size_t mem;                  /* bytes tracked against max_memory */
+
+	/* publications and workers (ws_route.c) */
+	ws_bus_link_t *bus;          /* NULL in a single process */
+	int worker_id, worker_count;
+	int draining;                /* reload: closing clients with 1012 over a window */
+	ws_timer_t drain_timer;
+	uint64_t drain_end;
+	ws_timer_t stats_timer;      /* worker: sends its snapshot to the supervisor */
+	struct ws_wmsg *wmsg_head, *wmsg_tail; /* single process: worker messages not yet fired */
+	uint8_t *cluster;            /* the latest WS_BUS_CLUSTER payload */
+	size_t cluster_len;
+	int *adopt_fds;              /* listening sockets inherited through exec */
+	size_t adopt_n, adopt_next;
 };
 
 /*
@@ -334,5 +349,15 @@ void ws__conn_arm_timer(ws_conn_t *c);
 void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t);
 /* ws_topics.c */
 void ws__topics_leave_all(ws_conn_t *c);
+size_t ws__publish_local(ws_server_t *s, const char *topic, size_t topic_len,
+	const char *data, size_t len, int binary, uint64_t except_id);
+/* ws_out.c (fan-out) */
+size_t ws__broadcast_local(ws_server_t *s, const char *data, size_t len, int binary, uint64_t except_id);
+/* ws_route.c */
+void ws__route_interest(ws_server_t *s, const char *topic, size_t len, int on);
+void ws__route_start(ws_server_t *s);
+void ws__route_tick(ws_server_t *s);
+void ws__route_stop(ws_server_t *s);
+void ws__route_free(ws_server_t *s);
 
 #endif

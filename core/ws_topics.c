@@ -27,6 +27,7 @@ static ws_topic_t *topic_get(ws_server_t *s, const char *name, size_t len, int c
 		memset(t, 0, sizeof(*t));
 		t->entry = e;
 		e->value = t;
+		ws__route_interest(s, name, len, 1);
 	}
 	return e->value;
 }
@@ -50,6 +51,7 @@ static void sub_remove(ws_conn_t *c, uint32_t j)
 		c->subs[k].topic->subs[c->subs[k].index].sub_index = k;
 	}
 	if (t->nsubs == 0) {
+		ws__route_interest(s, t->entry->key, t->entry->key_len, 0);
 		ws_map_remove(&s->topics, t->entry->key, t->entry->key_len);
 		ws_free(t->subs);
 		ws_free(t);
@@ -106,6 +108,7 @@ int ws_conn_subscribe(ws_conn_t *c, const char *topic, size_t len)
 	return 1;
 fail:
 	if (t->nsubs == 0) {
+		ws__route_interest(s, topic, len, 0);
 		ws_map_remove(&s->topics, topic, len);
 		ws_free(t->subs);
 		ws_free(t);
@@ -142,11 +145,12 @@ void ws_conn_each_topic(ws_conn_t *c, void (*fn)(void *arg, const char *name, si
 	}
 }
 
-size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
-	const char *data, size_t len, int binary, ws_conn_t *except)
+/* Local delivery of a publication: this process's subscribers, except the connection with except_id. */
+size_t ws__publish_local(ws_server_t *s, const char *topic, size_t topic_len,
+	const char *data, size_t len, int binary, uint64_t except_id)
 {
 	ws_topic_t *t = topic_get(s, topic, topic_len, 0);
-	if (t == NULL || t->nsubs == 0 || (t->nsubs == 1 && t->subs[0].conn == except)) {
+	if (t == NULL || t->nsubs == 0 || (t->nsubs == 1 && t->subs[0].conn->id == except_id)) {
 		return 0;
 	}
 	fanout_t f;
@@ -154,7 +158,7 @@ size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
 	size_t n = 0;
 	for (size_t i = 0; i < t->nsubs; i++) {
 		ws_conn_t *c = t->subs[i].conn;
-		if (c != except) {
+		if (c->id != except_id) {
 			n += ws__fanout_one(c, &f);
 		}
 	}

@@ -64,7 +64,7 @@ static void on_timer(ws_server_t *s, uint64_t id, void *data, int last)
 }
 
 static const ws_server_handler_t handler = {
-	NULL, on_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL
+	NULL, on_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL
 };
 
 /* ---- a tiny blocking client on the project's codec ---- */
