@@ -422,6 +422,17 @@ long ws_deflater_compress(ws_deflater_t *d, const uint8_t *in, size_t len, int r
 		&& (*out)[total - 2] == 0xff && (*out)[total - 1] == 0xff) {
 		total -= 4;
 	}
+	if (total == 0) {
+		/*
+		 * zlib flushes nothing for an empty message right after a sync flush
+		 * (deflate() refuses a second flush in a row without input), which
+		 * would leave an empty payload: the peer's appended 00 00 FF FF would
+		 * then begin a stored block that the next message has to finish.  Send
+		 * the header of an empty stored block instead (RFC 7692 7.2.3.6).
+		 */
+		(*out)[0] = 0x00;
+		total = 1;
+	}
 	return (long)total;
 }
 

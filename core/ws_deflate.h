@@ -95,7 +95,8 @@ void ws_deflater_free(ws_deflater_t *def);
  * the buffer and its capacity may start as NULL and 0 and are reused between
  * calls), without the
  * trailing 00 00 FF FF.  reset: forget the context afterwards (no context
- * takeover).  Returns the compressed length, or -1 on failure.
+ * takeover).  Returns the compressed length (at least 1: an empty message
+ * is the single byte 00), or -1 on failure.
  */
 long ws_deflater_compress(ws_deflater_t *def, const uint8_t *in, size_t len, int reset,
 	uint8_t **out, size_t *cap);
