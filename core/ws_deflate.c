@@ -303,13 +303,20 @@ static int inflate_run(ws_inflater_t *inf, const uint8_t *in, size_t len, int tr
 		inf->z.avail_out = (uInt)room;
 		int r = inflate(&inf->z, Z_SYNC_FLUSH);
 		size_t got = room - inf->z.avail_out;
+		/*
+		 * The limit is checked before zlib's verdict: with the output full,
+		 * zlib may still read on through block headers and find an error in
+		 * this call or, when the input was cut there, only in a later one.
+		 * Checked first, a message is too big exactly when more than max_out
+		 * bytes inflate before its first error, however it was cut.
+		 */
+		if (max_out && got > max_out - *produced) {
+			return WS_ERR_MESSAGE_TOO_BIG;
+		}
 		if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) {
 			return r == Z_MEM_ERROR ? WS_ERR_NOMEM : WS_ERR_COMPRESSION;
 		}
 		if (got) {
-			if (max_out && got > max_out - *produced) {
-				return WS_ERR_MESSAGE_TOO_BIG;
-			}
 			*produced += got;
 			int e = sink(user, out, got);
 			if (e < 0) {
