@@ -194,9 +194,37 @@ static void zfree_cb(voidpf opaque, voidpf p)
 	ws_free(p);
 }
 
+/*
+ * One inflater serves a connection's messages one after another; with
+ * context takeover its sliding window carries from message to message.
+ *
+ * A DEFLATE block with BFINAL set (RFC 7692 7.2.3.4) ends zlib's stream but
+ * not our context.  Section 7.2.2 says the server "MUST decompress each new
+ * message using the LZ77 sliding window used to process the last compressed
+ * message" unless client_no_context_takeover was agreed, and names no
+ * exception for a message that ended its DEFLATE stream; 7.2.3.4 presents
+ * BFINAL only as another way to flush.  So a final block is a stream
+ * boundary, not a context boundary:
+ *   - the byte after the one holding a final block's end starts a new
+ *     DEFLATE stream, whether it lies in the same message (7.2.3.4's
+ *     example ends in such a byte, 0x00) or in the next one;
+ *   - that stream may refer back into everything inflated before it, up to
+ *     the 32 KiB window: inflateResetKeep() restarts zlib without dropping
+ *     its window, in O(1), so a hostile peer sending a thousand tiny final
+ *     blocks costs no copying;
+ *   - a message whose data ends exactly where a stream ends needs no
+ *     trailer: 00 00 FF FF would only open a stored block that the next
+ *     message would have to finish, which is why the next message used to
+ *     be refused; zlib's own one-shot inflate ignores it the same way.  When
+ *     a final block ends inside the trailer, the rest of it is dropped too.
+ * Node's ws instead ignores whatever follows a final block in the message
+ * and inflates the next message with an empty window.
+ */
 struct ws_inflater {
 	z_stream z;
-	int dirty; /* the stream has seen data since the last reset */
+	int dirty;   /* the stream has seen data since the last reset */
+	int at_end;  /* a final block ended the stream and no byte has come since */
+	int error;   /* the first error, returned again until ws_inflater_reset */
 };
 
 ws_inflater_t *ws_inflater_new(void)
@@ -230,66 +258,80 @@ void ws_inflater_reset(ws_inflater_t *inf)
 		inflateReset(&inf->z);
 		inf->dirty = 0;
 	}
+	inf->at_end = 0;
+	inf->error = 0;
 }
 
-static int inflate_run(ws_inflater_t *inf, const uint8_t *in, size_t len,
+/*
+ * Inflates len bytes.  trailer: these are the 00 00 FF FF appended at the
+ * end of a message, dropped from where a stream ends.
+ */
+static int inflate_run(ws_inflater_t *inf, const uint8_t *in, size_t len, int trailer,
 	uint64_t *produced, uint64_t max_out, ws_inflate_sink sink, void *user)
 {
 	uint8_t out[16384];
-	inf->z.next_in = (Bytef *)(uintptr_t)in;
-	inf->z.avail_in = (uInt)len;
 	inf->dirty = 1;
+	inf->z.avail_in = 0;
 	for (;;) {
+		if (inf->z.avail_in == 0 && len > 0) {
+			/* avail_in is an unsigned int: hand a larger buffer over in parts. */
+			uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+			inf->z.next_in = (Bytef *)(uintptr_t)in;
+			inf->z.avail_in = n;
+			in += n;
+			len -= n;
+		}
+		if (inf->at_end) {
+			if (inf->z.avail_in == 0 || trailer) {
+				return 0; /* a stream boundary; in the trailer, its rest is dropped */
+			}
+			/* New stream, same window (see above). */
+			if (inflateResetKeep(&inf->z) != Z_OK) {
+				return WS_ERR_COMPRESSION;
+			}
+			inf->at_end = 0;
+		}
 		/* Never let zlib produce past the limit: a bomb stops at max_out + 1 bytes. */
 		size_t room = sizeof(out);
 		if (max_out) {
-			uint64_t left = max_out - *produced + 1;
+			uint64_t left = max_out - *produced;
 			if (left < room) {
-				room = (size_t)left;
+				room = (size_t)left + 1;
 			}
 		}
 		inf->z.next_out = out;
 		inf->z.avail_out = (uInt)room;
 		int r = inflate(&inf->z, Z_SYNC_FLUSH);
 		size_t got = room - inf->z.avail_out;
+		/*
+		 * The limit is checked before zlib's verdict: with the output full,
+		 * zlib may still read on through block headers and find an error in
+		 * this call or, when the input was cut there, only in a later one.
+		 * Checked first, a message is too big exactly when more than max_out
+		 * bytes inflate before its first error, however it was cut.
+		 */
+		if (max_out && got > max_out - *produced) {
+			return WS_ERR_MESSAGE_TOO_BIG;
+		}
 		if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) {
 			return r == Z_MEM_ERROR ? WS_ERR_NOMEM : WS_ERR_COMPRESSION;
 		}
 		if (got) {
 			*produced += got;
-			if (max_out && *produced > max_out) {
-				return WS_ERR_MESSAGE_TOO_BIG;
-			}
 			int e = sink(user, out, got);
 			if (e < 0) {
 				return e;
 			}
 		}
 		if (r == Z_STREAM_END) {
-			/*
-			 * A final deflate block is legal, but the window must survive it
-			 * (RFC 7692 7.2.2: the next message may refer back into it): save
-			 * the dictionary, reset, restore.
-			 */
-			uint8_t dict[32768];
-			uInt dlen = sizeof(dict);
-			if (inflateGetDictionary(&inf->z, dict, &dlen) != Z_OK) {
-				dlen = 0;
-			}
-			inflateReset(&inf->z);
-			if (dlen && inflateSetDictionary(&inf->z, dict, dlen) != Z_OK) {
-				return WS_ERR_COMPRESSION;
-			}
-			if (inf->z.avail_in == 0) {
-				return 0;
-			}
+			inf->at_end = 1;
 			continue;
 		}
-		if (inf->z.avail_in == 0 && inf->z.avail_out != 0) {
+		if (inf->z.avail_in == 0 && len == 0 && inf->z.avail_out != 0) {
 			return 0;
 		}
 		if (r == Z_BUF_ERROR && inf->z.avail_in != 0 && got == 0) {
-			return WS_ERR_COMPRESSION;
+			return WS_ERR_COMPRESSION; /* no progress possible: never loop forever */
 		}
 	}
 }
@@ -298,16 +340,18 @@ int ws_inflater_feed(ws_inflater_t *inf, const uint8_t *in, size_t len, int fina
 	uint64_t *produced, uint64_t max_out, ws_inflate_sink sink, void *user)
 {
 	static const uint8_t trailer[4] = { 0x00, 0x00, 0xff, 0xff };
-	if (len) {
-		int r = inflate_run(inf, in, len, produced, max_out, sink, user);
-		if (r < 0) {
-			return r;
-		}
+	int r = inf->error;
+	if (r == 0 && len) {
+		r = inflate_run(inf, in, len, 0, produced, max_out, sink, user);
 	}
-	if (final) {
-		return inflate_run(inf, trailer, sizeof(trailer), produced, max_out, sink, user);
+	if (r == 0 && final && !inf->at_end) {
+		r = inflate_run(inf, trailer, sizeof(trailer), 1, produced, max_out, sink, user);
 	}
-	return 0;
+	/* zlib keeps no pointer into the caller's buffer past this call. */
+	inf->z.next_in = NULL;
+	inf->z.avail_in = 0;
+	inf->error = r;
+	return r;
 }
 
 struct ws_deflater {
@@ -384,6 +428,17 @@ long ws_deflater_compress(ws_deflater_t *d, const uint8_t *in, size_t len, int r
 	if (total >= 4 && (*out)[total - 4] == 0 && (*out)[total - 3] == 0
 		&& (*out)[total - 2] == 0xff && (*out)[total - 1] == 0xff) {
 		total -= 4;
+	}
+	if (total == 0) {
+		/*
+		 * zlib flushes nothing for an empty message right after a sync flush
+		 * (deflate() refuses a second flush in a row without input), which
+		 * would leave an empty payload: the peer's appended 00 00 FF FF would
+		 * then begin a stored block that the next message has to finish.  Send
+		 * the header of an empty stored block instead (RFC 7692 7.2.3.6).
+		 */
+		(*out)[0] = 0x00;
+		total = 1;
 	}
 	return (long)total;
 }

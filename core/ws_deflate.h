@@ -60,7 +60,7 @@ typedef struct ws_inflater ws_inflater_t;
 /* Returns NULL on allocation failure. */
 ws_inflater_t *ws_inflater_new(void);
 void ws_inflater_free(ws_inflater_t *inf);
-/* Forgets the context (client_no_context_takeover, or after an error). */
+/* Forgets the context and any error (client_no_context_takeover, or after an error). */
 void ws_inflater_reset(ws_inflater_t *inf);
 
 /* Receives inflated bytes; return 0 to go on or a negative WS_ERR_* to stop. */
@@ -68,13 +68,18 @@ typedef int (*ws_inflate_sink)(void *user, const uint8_t *data, size_t len);
 
 /*
  * Inflates len compressed bytes of the current message, passing output to
- * sink in pieces.  final: this is the end of the message (the RFC 7692
- * trailer 00 00 FF FF is appended internally).  *produced counts the
- * message's inflated bytes across calls (the caller zeroes it at message
- * start); as soon as it would exceed max_out (0 = no limit) this returns
- * WS_ERR_MESSAGE_TOO_BIG without producing more, so a decompression bomb
- * costs no more than max_out.  Returns 0, WS_ERR_COMPRESSION for corrupt
- * data, WS_ERR_NOMEM, or the sink's error.
+ * sink in pieces (borrowed, valid during the call).  final: this is the end
+ * of the message (the RFC 7692 trailer 00 00 FF FF is appended internally;
+ * len may be 0).  *produced counts the message's inflated bytes across calls
+ * (the caller zeroes it at message start) and never exceeds max_out (0 = no
+ * limit): output that would go past it is not produced and this returns
+ * WS_ERR_MESSAGE_TOO_BIG, so a decompression bomb costs no more than
+ * max_out.  A block with BFINAL set ends a DEFLATE stream but not the
+ * context: the next byte, in this message or the next, starts a new stream
+ * that keeps the sliding window (see ws_deflate.c).  Returns 0,
+ * WS_ERR_COMPRESSION for corrupt data, WS_ERR_NOMEM, or the sink's error;
+ * an error is sticky: later calls return it without inflating, until
+ * ws_inflater_reset.  in need only live during the call.
  */
 int ws_inflater_feed(ws_inflater_t *inf, const uint8_t *in, size_t len, int final,
 	uint64_t *produced, uint64_t max_out, ws_inflate_sink sink, void *user);
@@ -90,7 +95,8 @@ void ws_deflater_free(ws_deflater_t *def);
  * the buffer and its capacity may start as NULL and 0 and are reused between
  * calls), without the
  * trailing 00 00 FF FF.  reset: forget the context afterwards (no context
- * takeover).  Returns the compressed length, or -1 on failure.
+ * takeover).  Returns the compressed length (at least 1: an empty message
+ * is the single byte 00), or -1 on failure.
  */
 long ws_deflater_compress(ws_deflater_t *def, const uint8_t *in, size_t len, int reset,
 	uint8_t **out, size_t *cap);
