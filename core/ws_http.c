@@ -207,6 +207,8 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 		return;
 	}
 	ws_free(out);
+	/* Frames will join it in the queue; discarding them must leave it whole. */
+	c->http_unsent = need;
 	ws_free(c->extra_headers);
 	c->extra_headers = NULL;
 	c->extra_len = 0;

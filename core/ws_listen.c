@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ws_server_int.h"
+#include "ws_server_test.h"
 
 static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
 
@@ -256,4 +257,35 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 		}
 		break; /* EAGAIN or any other error: wait for the next readiness */
 	}
+}
+
+ws_conn_t *ws_server_adopt_fd(ws_server_t *s, int fd, const struct sockaddr *peer, socklen_t peer_len)
+{
+	ws_sockaddr_t addr;
+	memset(&addr, 0, sizeof(addr));
+	if (peer == NULL) {
+		addr.in4.sin_family = AF_INET;
+		addr.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if ((peer->sa_family == AF_INET && peer_len >= sizeof(addr.in4))
+		|| (peer->sa_family == AF_INET6 && peer_len >= sizeof(addr.in6))) {
+		memcpy(&addr, peer, peer->sa_family == AF_INET ? sizeof(addr.in4) : sizeof(addr.in6));
+	} else {
+		close(fd);
+		errno = EAFNOSUPPORT;
+		return NULL;
+	}
+	if (ws__set_nb_cloexec(fd) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	/* The one way in is the accept path's own; it links the newest connection first. */
+	size_t before = s->nconns;
+	ws__conn_new(s, fd, &addr, NULL);
+	if (s->nconns == before) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s->conns;
 }

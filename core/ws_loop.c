@@ -89,6 +89,8 @@ struct ws_loop {
 	uint64_t now;          /* cached ms, see ws_loop_now() */
 	uint64_t iter;         /* bumped just before each wait */
 	int running;           /* inside ws_loop_run_once() */
+	uint64_t (*clock)(void *arg); /* test clock (ws_loop_set_clock), else NULL */
+	void *clock_arg;
 
 	ws_timer_t **heap;
 	size_t heap_len;
@@ -127,13 +129,30 @@ static int clock_ns(uint64_t *out)
 	return 0;
 }
 
+/* The loop's clock: the test clock when one is set, else CLOCK_MONOTONIC. */
+static int loop_clock_ns(const ws_loop_t *loop, uint64_t *out)
+{
+	if (loop->clock != NULL) {
+		*out = loop->clock(loop->clock_arg) * WS_NS_PER_MS;
+		return 0;
+	}
+	return clock_ns(out);
+}
+
+void ws_loop_set_clock(ws_loop_t *loop, uint64_t (*now_ms)(void *arg), void *arg)
+{
+	loop->clock = now_ms;
+	loop->clock_arg = arg;
+	ws_loop_update_time(loop);
+}
+
 void ws_loop_update_time(ws_loop_t *loop)
 {
 	uint64_t ns;
 
 	/* CLOCK_MONOTONIC was checked by ws_loop_new(); keeping the old value on a
 	 * failure that cannot happen is better than a time jump. */
-	if (clock_ns(&ns) == 0) {
+	if (loop_clock_ns(loop, &ns) == 0) {
 		loop->now = ns / WS_NS_PER_MS;
 	}
 }
@@ -421,7 +440,7 @@ static int loop_timeout(const ws_loop_t *loop, int max_wait_ms)
 	if (!earliest_deadline(loop, &deadline) || deadline > UINT64_MAX / WS_NS_PER_MS) {
 		return max_wait_ms < 0 ? -1 : max_wait_ms;
 	}
-	if (clock_ns(&now_ns) != 0) {
+	if (loop_clock_ns(loop, &now_ns) != 0) {
 		now_ns = loop->now * WS_NS_PER_MS;
 	}
 	/* Same truncation as the due test (now >= deadline in whole ms), so a

@@ -107,6 +107,14 @@ size_t ws_loop_timer_count(const ws_loop_t *loop);
 uint64_t ws_loop_now(const ws_loop_t *loop);
 /* Re-reads the clock now (rarely needed). */
 void ws_loop_update_time(ws_loop_t *loop);
+/*
+ * Test seam (core/tests, core/fuzz): replaces the monotonic clock with
+ * now_ms(arg), in ms, which must never go backwards; NULL restores the real
+ * clock.  The cached time is re-read at once.  Timers then fire by that
+ * clock alone; a wait bounded by a timer still sleeps in real milliseconds,
+ * so a test that owns the clock runs the loop with max_wait_ms 0.
+ */
+void ws_loop_set_clock(ws_loop_t *loop, uint64_t (*now_ms)(void *arg), void *arg);
 
 /*
  * One iteration: waits for readiness until the earliest timer's deadline or

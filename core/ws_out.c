@@ -153,13 +153,40 @@ static int queue_shared(ws_conn_t *c, ws_buf_t *b)
 	return 0;
 }
 
-/* Drops every queued byte that has not started to leave (keeps a partly written head segment). */
+/*
+ * Drops every queued message that has not started to leave.  What stays, so
+ * that the peer still reads a well-formed stream: with keep_partial, the head
+ * segment when it may be partly on the wire already; the 101 response, which
+ * shares its buffer with the first frames (cut right after it); and the
+ * payload of a send_ref() message whose header stays (a referenced payload
+ * always follows its header in a segment of its own).
+ */
 void ws__queue_discard_unsent(ws_conn_t *c, int keep_partial)
 {
 	ws_server_t *s = c->server;
 	uint32_t keep = 0;
+	int cut = 0;
 	if (keep_partial && c->seg_count > 0 && c->write_blocked) {
-		keep = 1; /* the head segment may be partly on the wire already */
+		keep = 1;
+	}
+	size_t head = c->http_unsent;
+	for (uint32_t i = 0; keep_partial && head > 0 && i < c->seg_count; i++) {
+		ws_seg_t *sg = &c->segs[(c->seg_head + i) & (c->seg_cap - 1)];
+		if (i >= keep) {
+			keep = i + 1;
+			if (sg->len > head) {
+				/* Frames behind the response in the same segment go. */
+				size_t drop = sg->len - head;
+				sg->len = head;
+				c->buffered -= drop;
+				s->stats.buffered_bytes -= drop;
+				cut = 1;
+			}
+		}
+		head = head > sg->len ? head - sg->len : 0;
+	}
+	while (!cut && keep < c->seg_count && c->segs[(c->seg_head + keep) & (c->seg_cap - 1)].buf->release) {
+		keep++;
 	}
 	while (c->seg_count > keep) {
 		ws_seg_t *sg = &c->segs[(c->seg_head + c->seg_count - 1) & (c->seg_cap - 1)];
@@ -508,6 +535,7 @@ int ws__conn_flush(ws_conn_t *c)
 		size_t left = (size_t)w;
 		c->buffered -= left;
 		s->stats.buffered_bytes -= left;
+		c->http_unsent = c->http_unsent > left ? c->http_unsent - left : 0;
 		while (left > 0) {
 			ws_seg_t *sg = &c->segs[c->seg_head];
 			if (left < sg->len) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ws_server_int.h"
+#include "ws_server_test.h"
 
 static void stop_timer_cb(ws_loop_t *loop, ws_timer_t *t);
 
@@ -300,13 +301,9 @@ int ws_server_is_running(const ws_server_t *s)
 	return s->running;
 }
 
-int ws_server_run(ws_server_t *s)
+/* What every way of running needs before the first iteration: the read buffer and the spare descriptor. */
+static int server_prepare(ws_server_t *s)
 {
-	if (s->running) {
-		errno = EBUSY;
-		return -1;
-	}
-	raise_nofile(s);
 	if (s->rbuf == NULL) {
 		s->rbuf = ws_malloc(WS_READ_CHUNK);
 		if (s->rbuf == NULL) {
@@ -316,6 +313,59 @@ int ws_server_run(ws_server_t *s)
 	}
 	if (s->spare_fd < 0) {
 		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	s->running = 1;
+	s->stopping = 0;
+	s->breaking = 0;
+	s->draining = 0;
+	ws__accepting_set(s, 1);
+	ws__route_start(s);
+	return 0;
+}
+
+/*
+ * One iteration: wait (up to max_wait_ms), dispatch, then the end-of-iteration
+ * work: the memory budget, the writes and watch changes of every connection
+ * touched, and the memory of connections torn down.
+ */
+static int server_iterate(ws_server_t *s, int max_wait_ms)
+{
+	int rc = ws_loop_run_once(s->loop, max_wait_ms) < 0 ? -1 : 0;
+	int saved = errno;
+	if (rc == 0) {
+		ws__route_tick(s);
+		if (s->cfg.max_memory && s->mem > s->cfg.max_memory) {
+			ws__server_enforce_memory(s);
+		}
+		if (!s->breaking) {
+			ws__server_settle_touched(s);
+		}
+	}
+	ws__server_free_dead(s);
+	errno = saved;
+	return rc;
+}
+
+/* After the last iteration: stop accepting and the server's own timers. */
+static void server_wind_down(ws_server_t *s)
+{
+	ws__route_stop(s);
+	ws__accepting_set(s, 0);
+	ws_timer_stop(s->loop, &s->accept_timer);
+	ws_timer_stop(s->loop, &s->stop_timer);
+	s->running = 0;
+	s->stopping = 0;
+}
+
+int ws_server_run(ws_server_t *s)
+{
+	if (s->running) {
+		errno = EBUSY;
+		return -1;
+	}
+	raise_nofile(s);
+	if (server_prepare(s) != 0) {
+		return -1;
 	}
 
 	struct sigaction sa, old_int, old_term, old_pipe, old_hup;
@@ -338,32 +388,15 @@ int ws_server_run(ws_server_t *s)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, &old_pipe);
 
-	s->running = 1;
-	s->stopping = 0;
-	s->breaking = 0;
-	s->draining = 0;
-	ws__accepting_set(s, 1);
-	ws__route_start(s);
 	int rc = 0;
 	while (s->running && !s->breaking) {
-		if (ws_loop_run_once(s->loop, -1) < 0) {
+		if (server_iterate(s, -1) != 0) {
 			rc = -1;
 			break;
 		}
-		ws__route_tick(s);
-		if (s->cfg.max_memory && s->mem > s->cfg.max_memory) {
-			ws__server_enforce_memory(s);
-		}
-		if (!s->breaking) {
-			ws__server_settle_touched(s);
-		}
-		ws__server_free_dead(s);
 	}
 	int saved = errno;
-	ws__route_stop(s);
-	ws__accepting_set(s, 0);
-	ws_timer_stop(s->loop, &s->accept_timer);
-	ws_timer_stop(s->loop, &s->stop_timer);
+	server_wind_down(s);
 	if (have_sig) {
 		ws_io_stop(s->loop, &sig_io);
 		sigaction(SIGINT, &old_int, NULL);
@@ -374,10 +407,28 @@ int ws_server_run(ws_server_t *s)
 		ws__sigpipe[0] = ws__sigpipe[1] = -1;
 	}
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	s->running = 0;
-	s->stopping = 0;
 	errno = saved;
 	return rc;
+}
+
+int ws_server_run_once(ws_server_t *s, int max_wait_ms)
+{
+	if (!s->running && server_prepare(s) != 0) {
+		return -1;
+	}
+	if (server_iterate(s, max_wait_ms) != 0) {
+		return -1;
+	}
+	if (s->running && !s->breaking) {
+		return 1;
+	}
+	server_wind_down(s);
+	return 0;
+}
+
+void ws_server_set_clock(ws_server_t *s, uint64_t (*now_ms)(void *arg), void *arg)
+{
+	ws_loop_set_clock(s->loop, now_ms, arg);
 }
 
 void ws__server_finish_stop_if_done(ws_server_t *s)

@@ -196,6 +196,7 @@ struct ws_conn {
 	ws_seg_t *segs;
 	uint32_t seg_head, seg_count, seg_cap;
 	size_t buffered;
+	size_t http_unsent;          /* bytes of the 101 still at the front of the queue: never discarded */
 
 	/* topics */
 	ws_sub_t *subs;

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "test.h"
 #include "ws_frame.h"
 #include "ws_server.h"
+#include "ws_server_test.h"
 
 /* ---- what the server saw ---- */
 typedef struct seen {
@@ -290,9 +292,226 @@ static void test_listen_errors(void)
 	ws_server_free(s2);
 }
 
+/* ---- one connection over a socketpair, stepped by hand (ws_server_test.h) ---- */
+
+static uint64_t g_now = 1000000;
+
+static uint64_t test_clock(void *arg)
+{
+	return g_now;
+}
+
+/* A server with cfg and h, and one adopted connection; *peer gets the client's end. */
+static ws_server_t *paired_server(const ws_server_config_t *cfg, const ws_server_handler_t *h, int sndbuf, int *peer)
+{
+	int sv[2];
+	ws_server_t *s = ws_server_new(cfg, h, NULL);
+	CHECK(s != NULL);
+	ws_server_set_clock(s, test_clock, NULL);
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if (sndbuf) {
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
+	CHECK(ws_server_adopt_fd(s, sv[1], NULL, 0) != NULL);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	*peer = sv[0];
+	return s;
+}
+
+static const char test_request[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/* What a client read: the response head, then the frames, parsed. */
+typedef struct reader {
+	char head[512];
+	size_t head_len;
+	int head_done, bad;
+	ws_frame_parser_t p;
+	size_t msg_len;
+	size_t lens[8];
+	int nmsgs;
+	unsigned close_code;
+	int closed, eof;
+} reader_t;
+
+static int rd_begin(void *u, ws_opcode_t op, int comp)
+{
+	((reader_t *)u)->msg_len = 0;
+	return 0;
+}
+
+static int rd_data(void *u, const uint8_t *d, size_t n)
+{
+	((reader_t *)u)->msg_len += n;
+	return 0;
+}
+
+static int rd_end(void *u)
+{
+	reader_t *r = u;
+	if (r->nmsgs < 8) {
+		r->lens[r->nmsgs] = r->msg_len;
+	}
+	r->nmsgs++;
+	return 0;
+}
+
+static int rd_control(void *u, ws_opcode_t op, unsigned code, const uint8_t *reason, size_t n)
+{
+	reader_t *r = u;
+	if (op == WS_OPCODE_CLOSE) {
+		r->closed = 1;
+		r->close_code = code;
+	}
+	return 0;
+}
+
+static const ws_frame_callbacks_t rd_cb = { rd_begin, rd_data, rd_end, rd_control };
+
+static void reader_take(reader_t *r, int fd)
+{
+	uint8_t buf[65536];
+	ssize_t n;
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		size_t off = 0;
+		while (!r->head_done && off < (size_t)n && r->head_len < sizeof(r->head) - 1) {
+			r->head[r->head_len++] = (char)buf[off++];
+			r->head_done = r->head_len >= 4 && memcmp(r->head + r->head_len - 4, "\r\n\r\n", 4) == 0;
+		}
+		if (!r->head_done) {
+			continue;
+		}
+		if (r->p.cb == NULL) {
+			ws_frame_config_t fc;
+			memset(&fc, 0, sizeof(fc));
+			fc.role = WS_ROLE_CLIENT;
+			ws_frame_parser_init(&r->p, &fc, &rd_cb, r);
+		}
+		if (off < (size_t)n && ws_frame_parser_feed(&r->p, buf + off, (size_t)n - off) < 0) {
+			r->bad = 1;
+		}
+	}
+	if (n == 0) {
+		r->eof = 1;
+	}
+}
+
+/* Steps the server and reads, until the server has closed the socket (at most n steps). */
+static void pump_until_eof(ws_server_t *s, int fd, reader_t *r, int n)
+{
+	for (int i = 0; i < n && !r->eof; i++) {
+		ws_server_run_once(s, 0);
+		reader_take(r, fd);
+		g_now += 10;
+	}
+}
+
+static int bp_sent;
+
+static void bp_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	static char big[70000];
+	/* Admitted (the queue holds only the 101), then over the limit: closed with 1008. */
+	bp_sent = ws_conn_send(c, big, sizeof(big), 1);
+	ws_conn_send(c, "x", 1, 0);
+}
+
+static void test_backpressure_keeps_handshake(void)
+{
+	/*
+	 * Regression (found by fuzz_engine): the backpressure close discarded the
+	 * whole unsent queue, the 101 response included, so the client got a
+	 * close frame where it waited for HTTP.
+	 */
+	static const ws_server_handler_t h = { NULL, bp_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.max_buffered_amount = 4096;
+	cfg.low_water_mark = 1024;
+	int fd;
+	ws_server_t *s = paired_server(&cfg, &h, 0, &fd);
+	CHECK_EQ_INT(write(fd, test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	pump_until_eof(s, fd, &r, 100);
+	CHECK(bp_sent != WS_SEND_DROPPED);
+	CHECK(r.head_done && strncmp(r.head, "HTTP/1.1 101 ", 13) == 0);
+	CHECK(!r.bad);
+	CHECK_EQ_INT(r.nmsgs, 0);
+	CHECK(r.closed && r.close_code == 1008);
+	CHECK(r.eof);
+	CHECK_EQ_INT(ws_server_count(s), 0);
+	close(fd);
+	ws_server_free(s);
+}
+
+static int ref_released;
+
+static void ref_release(void *ctx)
+{
+	ref_released++;
+}
+
+static void ref_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	static char a[10000], b[20000];
+	/*
+	 * The 101, the first message and the second one's header share one
+	 * buffer; the second one's payload is referenced, in a segment of its own.
+	 */
+	ws_conn_send(c, a, sizeof(a), 1);
+	ws_conn_send_ref(c, b, sizeof(b), 1, ref_release, NULL);
+}
+
+static void ref_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
+{
+	/* Over max_buffered_amount while the first segment is partly written: 1008. */
+	ws_conn_send(c, "over", 4, 0);
+}
+
+static void test_backpressure_keeps_referenced_payload(void)
+{
+	/*
+	 * Regression: a backpressure close keeps the partly written segment, but
+	 * dropped the referenced payload whose header ended that segment, so
+	 * the client got a frame header without its payload.
+	 */
+	static const ws_server_handler_t h = { NULL, ref_open, ref_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.max_buffered_amount = 16384;
+	cfg.low_water_mark = 1024;
+	int fd;
+	ws_server_t *s = paired_server(&cfg, &h, 4096, &fd);
+	CHECK_EQ_INT(write(fd, test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	ws_server_run_once(s, 0);
+	CHECK(ws_server_first(s) != NULL && ws_conn_buffered_amount(ws_server_first(s)) > 16384);
+	/* A message while the queue is still over the limit (the client has read nothing). */
+	uint8_t frame[16];
+	uint8_t key[4] = { 1, 2, 3, 4 };
+	size_t hl = ws_frame_encode_header(frame, 1, 0, WS_OPCODE_TEXT, 1, key);
+	frame[hl] = 'm' ^ key[0];
+	CHECK_EQ_INT(write(fd, frame, hl + 1), (ssize_t)(hl + 1));
+	ws_server_run_once(s, 0);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	pump_until_eof(s, fd, &r, 200);
+	CHECK(r.head_done && strncmp(r.head, "HTTP/1.1 101 ", 13) == 0);
+	CHECK(!r.bad);
+	CHECK_EQ_INT(r.nmsgs, 2);
+	CHECK_EQ_INT(r.lens[0], 10000);
+	CHECK_EQ_INT(r.lens[1], 20000);
+	CHECK(r.closed && r.close_code == 1008);
+	CHECK_EQ_INT(ref_released, 1);
+	close(fd);
+	ws_server_free(s);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_server_end_to_end),
 	TEST(test_listen_errors),
+	TEST(test_backpressure_keeps_handshake),
+	TEST(test_backpressure_keeps_referenced_payload),
 };
 
 TEST_MAIN("server", tests)
