@@ -423,7 +423,7 @@ static void test_backpressure_keeps_handshake(void)
 	 * whole unsent queue, the 101 response included, so the client got a
 	 * close frame where it waited for HTTP.
 	 */
-	static const ws_server_handler_t h = { NULL, bp_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, bp_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	cfg.max_buffered_amount = 4096;
@@ -476,7 +476,7 @@ static void test_backpressure_keeps_referenced_payload(void)
 	 * dropped the referenced payload whose header ended that segment, so
 	 * the client got a frame header without its payload.
 	 */
-	static const ws_server_handler_t h = { NULL, ref_open, ref_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, ref_open, ref_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	cfg.max_buffered_amount = 16384;
