@@ -180,9 +180,11 @@ final class Server implements \Countable
      * buffered_bytes, memory_bytes, messages_in, messages_out, bytes_in,
      * bytes_out, accepted, handshakes_rejected, closes (close code => count).
      *
-     * @return array<string, int|array<int, int>>
+     * @param bool $detailed Also every other counter of the metrics
+     *   endpoint, from the same fields (docs/METRICS.md).
+     * @return array<string, int|array<int|string, mixed>>
      */
-    public function stats(): array {}
+    public function stats(bool $detailed = false): array {}
 }
 
 /**

@@ -693,7 +693,11 @@ ZEND_METHOD(WebSocket_Server, clearTimer)
 
 ZEND_METHOD(WebSocket_Server, stats)
 {
-	ZEND_PARSE_PARAMETERS_NONE();
+	bool detailed = false;
+	ZEND_PARSE_PARAMETERS_START(0, 1)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_BOOL(detailed)
+	ZEND_PARSE_PARAMETERS_END();
 	PHP_WS_SERVER_FETCH(srv);
 	ws_server_stats_t st;
 	ws_server_get_stats(srv->core, &st);
@@ -719,4 +723,7 @@ ZEND_METHOD(WebSocket_Server, stats)
 		add_index_long(&closes, 0, (zend_long)st.closes_other);
 	}
 	add_assoc_zval(return_value, "closes", &closes);
+	if (detailed) {
+		php_websocket_stats_detailed(return_value, srv->core);
+	}
 }
