@@ -329,7 +329,7 @@ void ws__conn_read_head(ws_conn_t *c)
 		return;
 	}
 	c->head_len += (size_t)n;
-	s->metrics.read_bytes += (uint64_t)n;
+	s->metrics.read_bytes += c->metrics_only ? 0 : (uint64_t)n; /* scrapes are not client traffic */
 	c->t_rx = ws_loop_now(s->loop);
 
 	ws_http_request_t req;

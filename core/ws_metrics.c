@@ -186,10 +186,11 @@ static const family_t families[] = {
 		"Payload bytes of the data messages queued for sending, before compression, by type.",
 		OFF(sent_bytes), &d_type, NULL },
 	{ "websocket_read_bytes", F_COUNTER, "bytes",
-		"Bytes read from client connections, request heads and frame headers included (after TLS decryption).",
+		"Bytes read from client connections, request heads and frame headers included (after TLS decryption; "
+		"not the endpoint's own listener).",
 		OFF(read_bytes), NULL, NULL },
 	{ "websocket_written_bytes", F_COUNTER, "bytes",
-		"Bytes written to client connections (before TLS encryption).",
+		"Bytes written to client connections (before TLS encryption; not the endpoint's own listener).",
 		OFF(written_bytes), NULL, NULL },
 	{ "websocket_pings_received", F_COUNTER, NULL,
 		"Ping frames received (each is answered with a pong).",

@@ -529,7 +529,7 @@ int ws__conn_flush(ws_conn_t *c)
 			return -1;
 		}
 		size_t left = (size_t)w;
-		s->metrics.written_bytes += left;
+		s->metrics.written_bytes += c->metrics_only ? 0 : left; /* scrapes are not client traffic */
 		c->buffered -= left;
 		s->metrics.buffered_bytes -= left;
 		while (left > 0) {
