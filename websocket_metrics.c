@@ -243,7 +243,8 @@ void php_websocket_stats_detailed(zval *arr, ws_server_t *core)
 		{ "broker_connected", offsetof(ws_metrics_t, broker_connected) },
 		{ "broker_reconnects", offsetof(ws_metrics_t, broker_reconnects) },
 		{ "broker_messages_lost", offsetof(ws_metrics_t, broker_messages_lost) },
-		{ "metrics_scrapes", offsetof(ws_metrics_t, scrapes[WS_MSCRAPE_SERVED]) },
+		{ "metrics_scrapes_text", offsetof(ws_metrics_t, scrapes[WS_MSCRAPE_TEXT]) },
+		{ "metrics_scrapes_openmetrics", offsetof(ws_metrics_t, scrapes[WS_MSCRAPE_OPENMETRICS]) },
 		{ "metrics_refused", offsetof(ws_metrics_t, scrapes[WS_MSCRAPE_REFUSED]) },
 	};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {

@@ -129,7 +129,7 @@ static const char *const v_tls[WS_MTLS_COUNT] = { "error", "timeout" };
 static const char *const v_dir[WS_MDIR_COUNT] = { "sent", "received" };
 static const char *const v_form[WS_MFORM_COUNT] = { "uncompressed", "compressed" };
 static const char *const v_fan[WS_MFAN_COUNT] = { "publish", "broadcast" };
-static const char *const v_scrape[WS_MSCRAPE_COUNT] = { "served", "refused" };
+static const char *const v_scrape[WS_MSCRAPE_COUNT] = { "text", "openmetrics", "refused" };
 static const char *const v_event[WS_MEV_COUNT] = { "handshake", "open", "message", "close", "drain", "request", "timer" };
 
 static const dim_t d_status = DIM("status", v_status);
@@ -233,7 +233,7 @@ static const family_t families[] = {
 		"Publications lost to broker outages (always 0 until the Redis broker lands).",
 		OFF(broker_messages_lost), NULL, NULL },
 	{ "websocket_metrics_scrapes", F_COUNTER, NULL,
-		"Requests for this endpoint, served or refused by its access control.",
+		"Requests for this endpoint: served in the Prometheus text format or OpenMetrics, or refused by its access control.",
 		OFF(scrapes), &d_scrape, NULL },
 	{ "websocket_open_connections", F_GAUGE, NULL,
 		"Open WebSocket connections.",

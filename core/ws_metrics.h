@@ -104,8 +104,8 @@ enum { WS_MFORM_UNCOMPRESSED = 0, WS_MFORM_COMPRESSED = 1, WS_MFORM_COUNT = 2 };
 /* Fan-out kinds (label kind="publish"|"broadcast"). */
 enum { WS_MFAN_PUBLISH = 0, WS_MFAN_BROADCAST = 1, WS_MFAN_COUNT = 2 };
 
-/* Scrapes of the endpoint (label result="served"|"refused"). */
-enum { WS_MSCRAPE_SERVED = 0, WS_MSCRAPE_REFUSED = 1, WS_MSCRAPE_COUNT = 2 };
+/* Scrapes of the endpoint: served in either format, or refused (label result=...). */
+enum { WS_MSCRAPE_TEXT = 0, WS_MSCRAPE_OPENMETRICS = 1, WS_MSCRAPE_REFUSED = 2, WS_MSCRAPE_COUNT = 3 };
 
 /* Handler events timed (label event=...): the events the core calls the application for. */
 enum {

@@ -516,7 +516,7 @@ int ws__metrics_http(ws_conn_t *c, const ws_http_request_t *req)
 	}
 	char hdr[160];
 	int hl = snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nCache-Control: no-store\r\n", ws_metrics_content_type(om));
-	s->metrics.scrapes[WS_MSCRAPE_SERVED]++;
+	s->metrics.scrapes[om ? WS_MSCRAPE_OPENMETRICS : WS_MSCRAPE_TEXT]++;
 	ws_conn_respond(c, 200, hdr, (size_t)hl, body, blen);
 	ws_free(body);
 	return 1;

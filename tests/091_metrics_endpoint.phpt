@@ -66,13 +66,13 @@ foreach (['websocket_connections_accepted_total', 'websocket_connections_opened_
 $r = ws_http_get($w->port, '/metrics', 'GET', ['Accept' => 'application/openmetrics-text; version=1.0.0']);
 echo $r['status'], ' ', $r['headers']['content-type'], ' ', json_encode(substr($r['body'], -6)), "\n";
 $m = samples($r['body']);
-echo $m['websocket_metrics_scrapes_total{result="served"}'], "\n";
+echo $m['websocket_metrics_scrapes_total{result="text"}'], ' ', $m['websocket_metrics_scrapes_total{result="openmetrics"}'], "\n";
 $r = ws_http_get($w->port, '/metrics', 'HEAD');
 echo $r['status'], ' ', strlen($r['body']), "\n";
 
 $a->sendText('stats');
 $s = json_decode(substr($w->waitFor('STATS'), 6), true);
-var_dump($s['opened'], $s['handshakes_refused'], $s['closes_by_side'], $s['metrics_scrapes'],
+var_dump($s['opened'], $s['handshakes_refused'], $s['closes_by_side'], $s['metrics_scrapes_text'] + $s['metrics_scrapes_openmetrics'],
     $s['messages_in_text'] + $s['messages_in_binary'] === $s['messages_in'], $s['pings_in'], $s['pongs_out'],
     $s['timings']['handshake']['count']);
 $a->close();
@@ -98,7 +98,7 @@ websocket_open_connections 1
 websocket_handler_duration_seconds_count{event="message"} 2
 websocket_handshake_duration_seconds_count 2
 200 application/openmetrics-text; version=1.0.0; charset=utf-8 "# EOF\n"
-1
+1 0
 200 0
 int(2)
 array(1) {

@@ -369,7 +369,7 @@ static void test_endpoint_seam(void)
 	CHECK(strstr(om, "# EOF\n") != NULL);
 	const char *text = g_reqs[1].reply;
 	CHECK(strstr(text, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n") != NULL);
-	CHECK(strstr(text, "websocket_metrics_scrapes_total{worker=\"1\",result=\"served\"} 1\n") != NULL);
+	CHECK(strstr(text, "websocket_metrics_scrapes_total{worker=\"1\",result=\"openmetrics\"} 1\n") != NULL);
 	CHECK(strstr(g_reqs[2].reply, "\r\n\r\napp\n") != NULL);
 	CHECK(strncmp(g_reqs[3].reply, "HTTP/1.1 405 ", 13) == 0);
 	CHECK(strstr(g_reqs[3].reply, "Allow: GET, HEAD\r\n") != NULL);
@@ -377,7 +377,8 @@ static void test_endpoint_seam(void)
 
 	/* The same counters as a snapshot. */
 	const ws_metrics_t *m = ws_server_metrics(s);
-	CHECK_EQ_INT(m->scrapes[WS_MSCRAPE_SERVED], 2);
+	CHECK_EQ_INT(m->scrapes[WS_MSCRAPE_OPENMETRICS], 1);
+	CHECK_EQ_INT(m->scrapes[WS_MSCRAPE_TEXT], 1);
 	CHECK_EQ_INT(m->connections_accepted, 4);
 	CHECK_EQ_INT(m->handshakes_refused[WS_MST_405], 0); /* not a handshake */
 	CHECK(m->loop_iteration.sum_ns > 0);
@@ -450,7 +451,7 @@ static void test_endpoint_listener_access(void)
 	const ws_metrics_t *m = ws_server_metrics(s);
 	CHECK_EQ_INT(m->connections_accepted, 1);
 	CHECK_EQ_INT(m->scrapes[WS_MSCRAPE_REFUSED], 2);
-	CHECK_EQ_INT(m->scrapes[WS_MSCRAPE_SERVED], 3);
+	CHECK_EQ_INT(m->scrapes[WS_MSCRAPE_TEXT], 3);
 	int total_refused = 0;
 	for (int i = 0; i < WS_MST_COUNT; i++) {
 		total_refused += (int)m->handshakes_refused[i];

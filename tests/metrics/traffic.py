@@ -117,7 +117,7 @@ async def counts(port, mport, out):
         "websocket_open_connections": 3,
         "websocket_handshake_duration_seconds_count": 5,
         'websocket_handler_duration_seconds_count{event="open"}': 5,
-        'websocket_metrics_scrapes_total{result="served"}': 0,
+        'websocket_metrics_scrapes_total{result="text"}': 0,
         "websocket_broker_connected": 0,
         "websocket_broker_reconnects_total": 0,
         "websocket_history_entries": 0,
@@ -133,7 +133,7 @@ async def counts(port, mport, out):
     check(s, {
         'websocket_closes_total{side="peer",code="1000"}': 4,
         "websocket_open_connections": 0,
-        'websocket_metrics_scrapes_total{result="served"}': 1,
+        'websocket_metrics_scrapes_total{result="text"}': 1,
     })
     with open(out, "w") as f:
         f.write(text)
@@ -165,7 +165,7 @@ def compare(scrape_file, stats_file):
         "inflate_out": s['websocket_compression_bytes_total{direction="received",form="uncompressed"}'],
         "deflate_out": s['websocket_compression_bytes_total{direction="sent",form="compressed"}'],
         # the scrape that was saved counted itself only after it was rendered
-        "metrics_scrapes": s['websocket_metrics_scrapes_total{result="served"}'] + 1,
+        "metrics_scrapes_text": s['websocket_metrics_scrapes_total{result="text"}'] + 1,
     }
     for k, v in pairs.items():
         if st[k] != v:
