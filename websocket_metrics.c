@@ -240,6 +240,7 @@ void php_websocket_stats_detailed(zval *arr, ws_server_t *core)
 		{ "topics", offsetof(ws_metrics_t, topics) },
 		{ "subscriptions", offsetof(ws_metrics_t, subscriptions) },
 		{ "history_entries", offsetof(ws_metrics_t, history_entries) },
+		{ "broker_configured", offsetof(ws_metrics_t, broker_configured) },
 		{ "broker_connected", offsetof(ws_metrics_t, broker_connected) },
 		{ "broker_reconnects", offsetof(ws_metrics_t, broker_reconnects) },
 		{ "broker_messages_lost", offsetof(ws_metrics_t, broker_messages_lost) },

@@ -149,6 +149,7 @@ typedef struct ws_metrics {
 	uint64_t history_entries;                /* always 0 until history lands */
 	uint64_t memory_bytes;                   /* counted against max_memory */
 	uint64_t memory_limit_bytes;             /* max_memory; 0: no limit */
+	uint64_t broker_configured;              /* 1 when a broker is configured: always 0 until the Redis broker lands */
 	uint64_t broker_connected;               /* always 0 until the Redis broker lands */
 
 	/* ---- histograms ---- */

@@ -81,7 +81,7 @@ integer integer integer integer integer integer integer integer
 WebSocket\Exception: metrics endpoint: cannot listen on 127.0.0.1:PORT: Address already in use
 bool(true)
 int(11)
-int(55)
+int(56)
 int(0)
 int(0)
 int(0)
