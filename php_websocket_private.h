@@ -123,6 +123,12 @@ zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 /* TLS options of argument arg; *out is NULL for a plain listener.  only_tls: other keys are errors. */
 zend_result php_websocket_tls_options(HashTable *opts, uint32_t arg, bool only_tls, ws_tls_ctx_t **out);
 
+/* websocket_metrics.c */
+/* The "metrics" option: validated (ValueError naming the key), then the core's endpoint is configured. */
+zend_result php_websocket_metrics_option(zval *v, ws_server_t *core);
+/* stats(true): appends every other counter of the metrics endpoint to arr. */
+void php_websocket_stats_detailed(zval *arr, ws_server_t *core);
+
 /* websocket_conn.c */
 void php_websocket_conn_register(void);
 /*

@@ -229,9 +229,11 @@ final class Server implements \Countable
      * bus_dropped (publications dropped on this worker's bus: see "bus_buffer").
      * Per worker; see clusterStats() for the whole server.
      *
-     * @return array<string, int|array<int, int>>
+     * @param bool $detailed Also every other counter of the metrics
+     *   endpoint, from the same fields (docs/METRICS.md).
+     * @return array<string, int|array<int|string, mixed>>
      */
-    public function stats(): array {}
+    public function stats(bool $detailed = false): array {}
 }
 
 /**

@@ -208,8 +208,9 @@ zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg)
 			} else {
 				OPT_ERR("option \"compression_context_takeover\" must be a bool or an array with bool keys \"server\" and \"client\"");
 			}
-		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || (ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0)) {
-			/* lists and TLS: handled once the core exists (TLS keys are checked there too) */
+		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || key_is(key, "metrics")
+			|| (ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0)) {
+			/* lists, metrics and TLS: handled once the core exists (TLS keys are checked there too) */
 		} else if (key_is(key, "document_root")) {
 			if (Z_TYPE_P(v) != IS_STRING && Z_TYPE_P(v) != IS_NULL) {
 				OPT_ERR("option \"document_root\" must be a directory path or null, %s given", zend_zval_type_name(v));
@@ -346,7 +347,7 @@ zend_result php_websocket_tls_options(HashTable *opts, uint32_t arg, bool only_t
 	return SUCCESS;
 }
 
-/* The options that need the core server: subprotocols, allowed_origins, document_root. */
+/* The options that need the core server: subprotocols, allowed_origins, document_root, metrics. */
 zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 {
 	zval *v;
@@ -369,6 +370,9 @@ zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 	}
 	if ((v = zend_hash_str_find_deref(opts, "document_root", sizeof("document_root") - 1)) && Z_TYPE_P(v) == IS_STRING) {
 		ws_server_set_document_root(core, Z_STRVAL_P(v));
+	}
+	if ((v = zend_hash_str_find(opts, "metrics", sizeof("metrics") - 1)) && php_websocket_metrics_option(v, core) == FAILURE) {
+		return FAILURE;
 	}
 	return SUCCESS;
 }

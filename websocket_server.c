@@ -747,10 +747,17 @@ void php_websocket_stats_array(zval *out, const ws_server_stats_t *st)
 
 ZEND_METHOD(WebSocket_Server, stats)
 {
-	ZEND_PARSE_PARAMETERS_NONE();
+	bool detailed = false;
+	ZEND_PARSE_PARAMETERS_START(0, 1)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_BOOL(detailed)
+	ZEND_PARSE_PARAMETERS_END();
 	PHP_WS_SERVER_FETCH(srv);
 	ws_server_stats_t st;
 	ws_server_get_stats(srv->core, &st);
 	php_websocket_stats_array(return_value, &st);
 	add_assoc_long(return_value, "bus_dropped", (zend_long)ws_server_bus_dropped(srv->core));
+	if (detailed) {
+		php_websocket_stats_detailed(return_value, srv->core);
+	}
 }

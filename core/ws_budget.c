@@ -4,7 +4,7 @@
  */
 #include <stdint.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 void *ws__mem_alloc(ws_server_t *s, size_t n)
 {
@@ -71,6 +71,7 @@ void ws__server_enforce_memory(ws_server_t *s)
 			 * Most of it is an incoming message: there is no dropping half a
 			 * message, so the sender goes, and its buffer with it at once.
 			 */
+			s->metrics.memory_sheds[WS_MSHED_CLOSED]++;
 			ws__conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
 			ws__mem_release(s, worst->msg, worst->msg_cap);
 			worst->msg = NULL;
@@ -80,6 +81,7 @@ void ws__server_enforce_memory(ws_server_t *s)
 			worst->rest_len = 0;
 		} else {
 			ws__queue_discard_unsent(worst, 1);
+			s->metrics.memory_sheds[s->cfg.backpressure == WS_BACKPRESSURE_CLOSE ? WS_MSHED_CLOSED : WS_MSHED_DROPPED]++;
 			if (s->cfg.backpressure == WS_BACKPRESSURE_CLOSE) {
 				ws__conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
 			}

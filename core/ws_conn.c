@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 static void conn_free_memory(ws_conn_t *c);
 
@@ -55,12 +55,12 @@ static void per_ip_release(ws_conn_t *c)
 	c->counted_ip = 0;
 }
 
-void ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_t *tls)
+ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_t *tls)
 {
 	ws_conn_t *c = ws_malloc(sizeof(*c));
 	if (c == NULL) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	memset(c, 0, sizeof(*c));
 	c->server = s;
@@ -72,18 +72,19 @@ void ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_
 		if (c->tls == NULL) {
 			close(fd);
 			ws_free(c);
-			return;
+			return NULL;
 		}
 		c->state = ST_TLS;
 	}
 	c->t_created = c->t_rx = c->t_data = ws_loop_now(s->loop);
+	c->t_accept_ns = ws_loop_wake_ns(s->loop);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ws_io_start(s->loop, &c->io, fd, WS_IO_READ, ws__conn_io_cb, c) != 0) {
 		ws_tls_conn_free(c->tls);
 		close(fd);
 		ws_free(c);
-		return;
+		return NULL;
 	}
 	ws_timer_init(&c->timer, ws__conn_timer_cb, c);
 	c->next = s->conns;
@@ -92,8 +93,8 @@ void ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_
 	}
 	s->conns = c;
 	s->nconns++;
-	s->stats.accepted++;
 	ws__conn_arm_timer(c);
+	return c;
 }
 
 ws_server_t *ws_conn_server(const ws_conn_t *c)
@@ -248,18 +249,18 @@ void ws__conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, size_t
 	if (!c->opened) {
 		return; /* plain HTTP or a refused handshake: not a WebSocket close */
 	}
-	if (code >= 1000 && code <= 1015) {
-		s->stats.closes_by_code[code - 1000]++;
-	} else {
-		s->stats.closes_other++;
-	}
+	/* Who started it: our close frame went first, or we dropped the socket before any close frame arrived. */
+	int side = c->close_by_server || (c->drop && !c->close_received) ? WS_MSIDE_SERVER : WS_MSIDE_PEER;
+	s->metrics.closes[side][ws_metrics_close_index(code)]++;
 	if (c->open_prev || c->open_next || s->open_head == c) {
 		open_list_remove(c);
 	}
 	/* A closed connection has left its topics before anyone hears of it. */
 	ws__topics_leave_all(c);
 	if (s->h->on_close) {
+		uint64_t t0 = ws__mt_begin(s);
 		s->h->on_close(s, c, code, reason ? reason : "", reason ? reason_len : 0);
+		ws__mt_end(&s->metrics.handler[WS_MEV_CLOSE], t0);
 	}
 }
 
@@ -280,6 +281,7 @@ void ws__conn_close_internal(ws_conn_t *c, unsigned code, const char *reason, si
 	c->close_sent = 1;
 	if (!c->close_received) {
 		c->close_code = (uint16_t)code;
+		c->close_by_server = 1;
 	}
 	c->state = ST_CLOSING;
 	c->t_close = ws_loop_now(c->server->loop);
@@ -415,6 +417,7 @@ static void conn_settle(ws_conn_t *c)
 	}
 	if (c->bp_close) {
 		c->bp_close = 0;
+		s->metrics.backpressure[WS_MBP_CLOSED] += !c->close_sent;
 		ws__conn_close_internal(c, WS_CLOSE_POLICY_VIOLATION, "send buffer limit exceeded", 26, 1);
 		if (c->state == ST_DEAD) {
 			return;
@@ -426,6 +429,7 @@ static void conn_settle(ws_conn_t *c)
 	}
 	/* Backpressure bookkeeping. */
 	if (c->buffered > s->cfg.low_water_mark) {
+		s->metrics.backpressure[WS_MBP_QUEUED] += !c->over_low_water;
 		c->over_low_water = 1;
 	} else if (c->over_low_water) {
 		c->over_low_water = 0;
@@ -447,7 +451,9 @@ static void conn_settle(ws_conn_t *c)
 			}
 		}
 		if (c->state == ST_OPEN && s->h->on_drain) {
+			uint64_t t0 = ws__mt_begin(s);
 			s->h->on_drain(s, c);
+			ws__mt_end(&s->metrics.handler[WS_MEV_DRAIN], t0);
 			if (c->state == ST_DEAD) {
 				return;
 			}

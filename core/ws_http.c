@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 static int conn_http_respond(ws_conn_t *c, int status, const char *headers, size_t hlen,
 	const char *body, size_t blen)
@@ -34,6 +34,9 @@ int ws_conn_respond(ws_conn_t *c, int status, const char *headers, size_t header
 {
 	if (c->state != ST_HTTP || c->responded) {
 		return -1;
+	}
+	if (c->in_handshake_cb) {
+		ws__metrics_refused(c, status); /* the handshake handler refused the upgrade */
 	}
 	return conn_http_respond(c, status, headers, headers_len, body, body_len);
 }
@@ -86,13 +89,13 @@ static void conn_http_error(ws_conn_t *c, int err)
 	char body[160];
 	int n = snprintf(body, sizeof(body), "%s\n", msg);
 	const char *hdr = status == 405 ? "Allow: GET\r\n" : NULL;
-	c->server->stats.handshakes_rejected++;
+	ws__metrics_refused(c, status);
 	conn_http_respond(c, status, hdr, hdr ? strlen(hdr) : 0, body, (size_t)n);
 }
 
 void ws__conn_http_refuse(ws_conn_t *c, int status, const char *extra, const char *msg)
 {
-	c->server->stats.handshakes_rejected++;
+	ws__metrics_refused(c, status);
 	conn_http_respond(c, status, extra, extra ? strlen(extra) : 0, msg, strlen(msg));
 }
 
@@ -178,11 +181,12 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 		}
 	}
 	if (s->h->on_handshake) {
+		uint64_t t0 = ws__mt_begin(s);
 		c->in_handshake_cb = 1;
 		s->h->on_handshake(s, c, req, &hs);
 		c->in_handshake_cb = 0;
+		ws__mt_end(&s->metrics.handler[WS_MEV_HANDSHAKE], t0);
 		if (c->responded || c->state != ST_HTTP) {
-			s->stats.handshakes_rejected += c->responded;
 			return;
 		}
 		if (s->breaking) {
@@ -236,8 +240,15 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	ws__open_list_add(c);
 	ws_timer_stop(s->loop, &c->timer);
 	ws__conn_arm_timer(c);
+	s->metrics.connections_opened++;
+	if (s->mctl && s->mctl->timing) {
+		uint64_t now = ws__metrics_clock();
+		ws_metrics_observe(&s->metrics.handshake, now > c->t_accept_ns ? now - c->t_accept_ns : 0);
+	}
 	if (s->h->on_open) {
+		uint64_t t0 = ws__mt_begin(s);
 		s->h->on_open(s, c, req);
+		ws__mt_end(&s->metrics.handler[WS_MEV_OPEN], t0);
 	}
 	/*
 	 * Frames the client sent right behind its request: parse them in place in
@@ -258,9 +269,14 @@ static void conn_plain_http(ws_conn_t *c, const ws_http_request_t *req)
 		ws__conn_http_refuse(c, 400, NULL, "missing Host header\n"); /* RFC 9112 3.2 */
 		return;
 	}
+	if (s->mctl && ws__metrics_http(c, req)) {
+		return; /* the metrics endpoint: answered here, never seen by the application */
+	}
 	int handled = 0;
 	if (s->h->on_http) {
+		uint64_t t0 = ws__mt_begin(s);
 		handled = s->h->on_http(s, c, req);
+		ws__mt_end(&s->metrics.handler[WS_MEV_REQUEST], t0);
 		if (c->responded || c->state != ST_HTTP || s->breaking) {
 			return;
 		}
@@ -315,7 +331,7 @@ void ws__conn_read_head(ws_conn_t *c)
 		return;
 	}
 	c->head_len += (size_t)n;
-	s->stats.bytes_in += (uint64_t)n;
+	s->metrics.read_bytes += c->metrics_only ? 0 : (uint64_t)n; /* scrapes are not client traffic */
 	c->t_rx = ws_loop_now(s->loop);
 
 	ws_http_request_t req;
@@ -327,7 +343,9 @@ void ws__conn_read_head(ws_conn_t *c)
 		conn_http_error(c, r);
 		return;
 	}
-	if (ws_handshake_is_upgrade(&req)) {
+	if (c->metrics_only) {
+		ws__metrics_http(c, &req); /* the endpoint's own listener: metrics or 404, never an upgrade */
+	} else if (ws_handshake_is_upgrade(&req)) {
 		conn_upgrade(c, &req, (size_t)r);
 	} else {
 		conn_plain_http(c, &req);

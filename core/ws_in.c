@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len)
 {
@@ -79,6 +79,7 @@ static int on_message_data(void *user, const uint8_t *data, size_t len)
 		return 0; /* closing: nothing more is delivered */
 	}
 	if (c->msg_compressed) {
+		c->server->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_COMPRESSED] += len;
 		/* max_message_size applies to the inflated size, checked as it grows. */
 		return ws_inflater_feed(c->inflater, data, len, 0, &c->msg_inflated,
 			c->server->cfg.max_message_size, inflate_sink, c);
@@ -112,6 +113,7 @@ static int on_message_end(void *user)
 		if (e != 0) {
 			return e;
 		}
+		s->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_UNCOMPRESSED] += c->msg_inflated;
 		if (c->pmd.client_no_context_takeover) {
 			/* No window to keep: an idle connection then holds no inflater at all. */
 			ws_inflater_free(c->inflater);
@@ -123,9 +125,12 @@ static int on_message_end(void *user)
 	if (data == NULL) {
 		data = "";
 	}
-	s->stats.messages_in++;
+	s->metrics.messages_received[c->msg_binary]++;
+	s->metrics.received_bytes[c->msg_binary] += len;
 	c->t_data = ws_loop_now(s->loop);
+	uint64_t t0 = s->mctl ? ws__mt_begin_sampled(s, &s->mctl->msg_iter) : 0;
 	s->h->on_message(s, c, data, len, c->msg_binary);
+	ws__mt_end(&s->metrics.handler[WS_MEV_MESSAGE], t0);
 	c->span = NULL;
 	c->span_len = 0;
 	c->msg_len = 0;
@@ -139,6 +144,8 @@ static int on_message_end(void *user)
 	}
 	if (c->buffered >= s->cfg.max_buffered_amount / 2 && c->buffered > s->cfg.low_water_mark) {
 		/* The peer sends faster than it reads: stop reading until the queue drains. */
+		s->metrics.backpressure[WS_MBP_PAUSED]++;
+		s->metrics.backpressure[WS_MBP_QUEUED] += !c->over_low_water;
 		c->read_paused = 1;
 		c->over_low_water = 1;
 		return WS_FRAME_PAUSE;
@@ -152,14 +159,16 @@ static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8
 	ws_server_t *s = c->server;
 	switch (opcode) {
 	case WS_OPCODE_PING:
-		if (!c->close_sent) {
-			ws__queue_frame(c, WS_OPCODE_PONG, reason, reason_len);
+		s->metrics.pings_received++;
+		if (!c->close_sent && ws__queue_frame(c, WS_OPCODE_PONG, reason, reason_len) == 0) {
+			s->metrics.pongs_sent++;
 		}
 		if (s->h->on_ping && c->state == ST_OPEN) {
 			s->h->on_ping(s, c, (const char *)reason, reason_len, 0);
 		}
 		return 0;
 	case WS_OPCODE_PONG:
+		s->metrics.pongs_received++;
 		c->ping_outstanding = 0;
 		if (s->h->on_ping && c->state == ST_OPEN) {
 			s->h->on_ping(s, c, (const char *)reason, reason_len, 1);
@@ -264,7 +273,7 @@ void ws__conn_read_frames(ws_conn_t *c)
 	ws_server_t *s = c->server;
 	ssize_t n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
 	if (n > 0) {
-		s->stats.bytes_in += (uint64_t)n;
+		s->metrics.read_bytes += (uint64_t)n;
 		c->t_rx = ws_loop_now(s->loop);
 		c->ping_outstanding = 0;
 		ws__conn_feed(c, s->rbuf, (size_t)n);
@@ -278,7 +287,7 @@ void ws__conn_read_frames(ws_conn_t *c)
 			if (n <= 0) {
 				break;
 			}
-			s->stats.bytes_in += (uint64_t)n;
+			s->metrics.read_bytes += (uint64_t)n;
 			ws__conn_feed(c, s->rbuf, (size_t)n);
 		}
 		return;
@@ -312,7 +321,9 @@ static void conn_tls_step(ws_conn_t *c)
 		ws_tls_conn_free(c->tls);
 		c->tls = NULL;
 		c->state = ST_RESPONDING;
+		c->server->metrics.tls_failures[WS_MTLS_ERROR]++;
 	} else if (r > 0) {
+		c->server->metrics.tls_handshakes++;
 		c->state = ST_HTTP;
 		/* The request may already sit decrypted in the TLS layer. */
 		ws__conn_read_head(c);

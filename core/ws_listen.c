@@ -16,6 +16,7 @@
 
 #include "ws_server_int.h"
 #include "ws_server_test.h"
+#include "ws_metrics_int.h"
 
 static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
 
@@ -120,7 +121,8 @@ static int listen_socket(ws_server_t *s, const char *host, int port, char *err, 
 	return fd;
 }
 
-int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap)
+static int listen_on(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, int metrics_only,
+	char *err, size_t errcap)
 {
 	int fd;
 	if (s->adopt_next < s->adopt_n) {
@@ -158,6 +160,7 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *t
 	l[s->nlisteners].port = bound;
 	l[s->nlisteners].server = s;
 	l[s->nlisteners].tls = tls;
+	l[s->nlisteners].metrics_only = metrics_only;
 	s->nlisteners++;
 	if (s->accepting) {
 		for (size_t i = 0; i < s->nlisteners; i++) {
@@ -165,6 +168,16 @@ int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *t
 		}
 	}
 	return 0;
+}
+
+int ws_server_listen(ws_server_t *s, const char *host, int port, ws_tls_ctx_t *tls, char *err, size_t errcap)
+{
+	return listen_on(s, host, port, tls, 0, err, errcap);
+}
+
+int ws__listen_metrics(ws_server_t *s, const char *host, int port, char *err, size_t errcap)
+{
+	return listen_on(s, host, port, NULL, 1, err, errcap);
 }
 
 int ws_server_reload_tls(ws_server_t *s, char *err, size_t errcap)
@@ -178,14 +191,24 @@ int ws_server_reload_tls(ws_server_t *s, char *err, size_t errcap)
 	return rc;
 }
 
+/* The metrics endpoint's own listener is left out of the numbering (ws_metrics_http.h). */
 int ws_server_port(const ws_server_t *s, size_t i)
 {
-	return i < s->nlisteners ? s->listeners[i].port : -1;
+	for (size_t k = 0; k < s->nlisteners; k++) {
+		if (!s->listeners[k].metrics_only && i-- == 0) {
+			return s->listeners[k].port;
+		}
+	}
+	return -1;
 }
 
 size_t ws_server_listener_count(const ws_server_t *s)
 {
-	return s->nlisteners;
+	size_t n = 0;
+	for (size_t k = 0; k < s->nlisteners; k++) {
+		n += !s->listeners[k].metrics_only;
+	}
+	return n;
 }
 
 void ws__accepting_set(ws_server_t *s, int on)
@@ -226,7 +249,12 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 		socklen_t plen = sizeof(peer);
 		int fd = accept_nb(l->fd, &peer.sa, &plen);
 		if (fd >= 0) {
-			ws__conn_new(s, fd, &peer, l->tls);
+			ws_conn_t *c = ws__conn_new(s, fd, &peer, l->tls);
+			if (c && l->metrics_only) {
+				c->metrics_only = 1;
+			} else if (c) {
+				s->metrics.connections_accepted++;
+			}
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED) {

@@ -87,6 +87,8 @@
 
 struct ws_loop {
 	uint64_t now;          /* cached ms, see ws_loop_now() */
+	uint64_t now_ns;       /* the same reading in ns */
+	uint64_t wake_ns;      /* the reading right after the last wait, see ws_loop_wake_ns() */
 	uint64_t iter;         /* bumped just before each wait */
 	int running;           /* inside ws_loop_run_once() */
 	uint64_t (*clock)(void *arg); /* test clock (ws_loop_set_clock), else NULL */
@@ -154,12 +156,18 @@ void ws_loop_update_time(ws_loop_t *loop)
 	 * failure that cannot happen is better than a time jump. */
 	if (loop_clock_ns(loop, &ns) == 0) {
 		loop->now = ns / WS_NS_PER_MS;
+		loop->now_ns = ns;
 	}
 }
 
 uint64_t ws_loop_now(const ws_loop_t *loop)
 {
 	return loop->now;
+}
+
+uint64_t ws_loop_wake_ns(const ws_loop_t *loop)
+{
+	return loop->wake_ns;
 }
 
 /* ---- timers: binary min-heap on (deadline, seq) ---- */
@@ -935,6 +943,7 @@ ws_loop_t *ws_loop_new(void)
 	}
 	memset(loop, 0, sizeof(*loop));
 	loop->now = ns / WS_NS_PER_MS;
+	loop->now_ns = loop->wake_ns = ns;
 	if (heap_reserve(loop, WS_LOOP_HEAP_INITIAL) != 0) {
 		ws_free(loop);
 		errno = ENOMEM;
@@ -1049,6 +1058,7 @@ int ws_loop_run_once(ws_loop_t *loop, int max_wait_ms)
 	n = backend_wait(loop, loop_timeout(loop, max_wait_ms));
 	saved = errno;
 	ws_loop_update_time(loop);
+	loop->wake_ns = loop->now_ns;
 	if (n < 0) {
 		if (saved != EINTR) {
 			loop->running = 0;

@@ -105,6 +105,12 @@ size_t ws_loop_timer_count(const ws_loop_t *loop);
 
 /* The loop's cached monotonic time in ms, refreshed once per iteration. */
 uint64_t ws_loop_now(const ws_loop_t *loop);
+/*
+ * The clock reading taken right after the current (or last) iteration's
+ * wait, in ns of CLOCK_MONOTONIC: when the loop woke up.  Costs no clock
+ * read of its own (metrics: loop lag, accept times).
+ */
+uint64_t ws_loop_wake_ns(const ws_loop_t *loop);
 /* Re-reads the clock now (rarely needed). */
 void ws_loop_update_time(ws_loop_t *loop);
 /*

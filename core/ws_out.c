@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 static ws_buf_t *buf_new(ws_server_t *s, size_t need)
 {
@@ -101,7 +101,7 @@ static int seg_push(ws_conn_t *c, ws_buf_t *b, const uint8_t *ptr, size_t len)
 static void queue_account(ws_conn_t *c, size_t n)
 {
 	c->buffered += n;
-	c->server->stats.buffered_bytes += n;
+	c->server->metrics.buffered_bytes += n;
 }
 
 /*
@@ -179,7 +179,7 @@ void ws__queue_discard_unsent(ws_conn_t *c, int keep_partial)
 				size_t drop = sg->len - head;
 				sg->len = head;
 				c->buffered -= drop;
-				s->stats.buffered_bytes -= drop;
+				s->metrics.buffered_bytes -= drop;
 				cut = 1;
 			}
 		}
@@ -191,7 +191,7 @@ void ws__queue_discard_unsent(ws_conn_t *c, int keep_partial)
 	while (c->seg_count > keep) {
 		ws_seg_t *sg = &c->segs[(c->seg_head + c->seg_count - 1) & (c->seg_cap - 1)];
 		c->buffered -= sg->len;
-		s->stats.buffered_bytes -= sg->len;
+		s->metrics.buffered_bytes -= sg->len;
 		buf_unref(s, sg->buf);
 		c->seg_count--;
 	}
@@ -226,6 +226,7 @@ static int conn_can_send_data(const ws_conn_t *c)
 static ws_send_status_t sent_status(ws_conn_t *c)
 {
 	if (c->buffered > c->server->cfg.low_water_mark) {
+		c->server->metrics.backpressure[WS_MBP_QUEUED] += !c->over_low_water;
 		c->over_low_water = 1;
 		return WS_SEND_QUEUED;
 	}
@@ -255,14 +256,16 @@ static int backpressure_admit(ws_conn_t *c, size_t total)
 		ws__queue_discard_unsent(c, 1);
 		c->bp_close = 1;
 		ws__conn_touch(c);
+	} else {
+		s->metrics.backpressure[WS_MBP_DROPPED]++;
 	}
 	return 0;
 }
 
-static void count_out(ws_server_t *s, size_t len)
+static void count_out(ws_server_t *s, size_t len, int binary)
 {
-	s->stats.messages_out++;
-	s->stats.bytes_out += len;
+	s->metrics.messages_sent[binary != 0]++;
+	s->metrics.sent_bytes[binary != 0] += len;
 }
 
 /* The deflater for a connection's sends: shared when it keeps no context. */
@@ -306,6 +309,9 @@ static int queue_message(ws_conn_t *c, const char *data, size_t len, int binary)
 	if (conn_compresses(c, len)) {
 		long n = conn_compress(c, data, len);
 		if (n >= 0) {
+			ws_metrics_t *m = &c->server->metrics;
+			m->compression_bytes[WS_MDIR_SENT][WS_MFORM_UNCOMPRESSED] += len;
+			m->compression_bytes[WS_MDIR_SENT][WS_MFORM_COMPRESSED] += (uint64_t)n;
 			uint8_t hdr[WS_FRAME_HEADER_MAX];
 			size_t hl = ws_frame_encode_header(hdr, 1, 1, op, (uint64_t)n, NULL);
 			return ws__queue_bytes(c, hdr, hl, c->server->zbuf, (size_t)n);
@@ -326,7 +332,7 @@ ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int bi
 		return WS_SEND_DROPPED;
 	}
 	c->t_data = ws_loop_now(c->server->loop);
-	count_out(c->server, len);
+	count_out(c->server, len, binary);
 	return sent_status(c);
 }
 
@@ -368,7 +374,7 @@ ws_send_status_t ws_conn_send_ref(ws_conn_t *c, const char *data, size_t len, in
 		return WS_SEND_DROPPED;
 	}
 	c->t_data = ws_loop_now(c->server->loop);
-	count_out(c->server, len);
+	count_out(c->server, len, binary);
 	return sent_status(c);
 }
 
@@ -380,7 +386,11 @@ int ws_conn_ping(ws_conn_t *c, const char *data, size_t len)
 	if (len > WS_CONTROL_PAYLOAD_MAX) {
 		len = WS_CONTROL_PAYLOAD_MAX;
 	}
-	return ws__queue_frame(c, WS_OPCODE_PING, data, len) == 0;
+	if (ws__queue_frame(c, WS_OPCODE_PING, data, len) != 0) {
+		return 0;
+	}
+	c->server->metrics.pings_sent++;
+	return 1;
 }
 
 /* Encodes a whole server frame into a new shared buffer. */
@@ -439,7 +449,16 @@ int ws__fanout_one(ws_conn_t *c, fanout_t *f)
 		return queue_message(c, f->data, f->len, f->op == WS_OPCODE_BINARY) == 0;
 	}
 	ws_buf_t *b = fanout_buffer(s, f, c);
-	return b != NULL && queue_shared(c, b) == 0;
+	if (b == NULL || queue_shared(c, b) != 0) {
+		return 0;
+	}
+	if (b != f->plain) {
+		/* A shared compressed frame: its payload is what follows the 2, 4 or 10-byte header. */
+		size_t hl = b->len - 2 < 126 ? 2 : b->len - 4 < 65536 ? 4 : 10;
+		s->metrics.compression_bytes[WS_MDIR_SENT][WS_MFORM_UNCOMPRESSED] += f->len;
+		s->metrics.compression_bytes[WS_MDIR_SENT][WS_MFORM_COMPRESSED] += b->len - hl;
+	}
+	return 1;
 }
 
 void ws__fanout_init(fanout_t *f, const char *data, size_t len, int binary)
@@ -460,14 +479,16 @@ void ws__fanout_finish(ws_server_t *s, fanout_t *f, size_t recipients)
 			buf_unref(s, f->deflated[i]);
 		}
 	}
-	s->stats.messages_out += recipients;
-	s->stats.bytes_out += (uint64_t)recipients * f->len;
+	int binary = f->op == WS_OPCODE_BINARY;
+	s->metrics.messages_sent[binary] += recipients;
+	s->metrics.sent_bytes[binary] += (uint64_t)recipients * f->len;
 }
 
 /* Local delivery of a broadcast: this process's open connections, except the one with except_id. */
 size_t ws__broadcast_local(ws_server_t *s, const char *data, size_t len, int binary, uint64_t except_id)
 {
 	fanout_t f;
+	uint64_t t0 = s->mctl ? ws__mt_begin_sampled(s, &s->mctl->fanout_iter) : 0;
 	ws__fanout_init(&f, data, len, binary);
 	size_t n = 0;
 	for (ws_conn_t *c = s->open_head; c; c = c->open_next) {
@@ -476,6 +497,9 @@ size_t ws__broadcast_local(ws_server_t *s, const char *data, size_t len, int bin
 		}
 	}
 	ws__fanout_finish(s, &f, n);
+	ws__mt_end(&s->metrics.fanout, t0);
+	s->metrics.publications[WS_MFAN_BROADCAST]++;
+	s->metrics.deliveries[WS_MFAN_BROADCAST] += n;
 	return n;
 }
 
@@ -533,8 +557,9 @@ int ws__conn_flush(ws_conn_t *c)
 			return -1;
 		}
 		size_t left = (size_t)w;
+		s->metrics.written_bytes += c->metrics_only ? 0 : left; /* scrapes are not client traffic */
 		c->buffered -= left;
-		s->stats.buffered_bytes -= left;
+		s->metrics.buffered_bytes -= left;
 		c->http_unsent = c->http_unsent > left ? c->http_unsent - left : 0;
 		while (left > 0) {
 			ws_seg_t *sg = &c->segs[c->seg_head];

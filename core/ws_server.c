@@ -20,6 +20,7 @@
 
 #include "ws_server_int.h"
 #include "ws_server_test.h"
+#include "ws_metrics_int.h"
 
 static void stop_timer_cb(ws_loop_t *loop, ws_timer_t *t);
 
@@ -79,6 +80,7 @@ ws_server_t *ws_server_new(const ws_server_config_t *cfg, const ws_server_handle
 	ws_timer_init(&s->stop_timer, stop_timer_cb, s);
 	s->next_conn_id = 1;
 	s->next_timer_id = 1;
+	ws_metrics_init(&s->metrics);
 	return s;
 }
 
@@ -149,6 +151,7 @@ void ws_server_free(ws_server_t *s)
 	free_strings(s->protocols, s->protocol_lens, s->nprotocols);
 	free_strings(s->origins, s->origin_lens, s->norigins);
 	ws__route_free(s);
+	ws__metrics_free(s);
 	ws_loop_free(s->loop);
 	ws_free(s);
 }
@@ -394,6 +397,16 @@ int ws_server_run(ws_server_t *s)
 			rc = -1;
 			break;
 		}
+		if (s->cfg.max_memory && s->mem > s->cfg.max_memory) {
+			ws__server_enforce_memory(s);
+		}
+		if (!s->breaking) {
+			ws__server_settle_touched(s);
+		}
+		ws__server_free_dead(s);
+		if (s->mctl) {
+			ws__metrics_iteration_end(s);
+		}
 	}
 	int saved = errno;
 	server_wind_down(s);
@@ -499,10 +512,26 @@ void ws_server_close_all(ws_server_t *s, unsigned code, const char *reason)
 	s->breaking = was_breaking;
 }
 
+/* The stats() keys, from the same counters as the metrics endpoint (ws_metrics.h). */
 void ws_server_get_stats(const ws_server_t *s, ws_server_stats_t *out)
 {
+	const ws_metrics_t *m = &s->metrics;
 	*out = s->stats;
 	out->connections = s->nopen;
 	out->pending = s->nconns - s->nopen;
+	out->buffered_bytes = (size_t)m->buffered_bytes;
 	out->memory_bytes = s->mem;
+	out->messages_in = m->messages_received[WS_MT_TEXT] + m->messages_received[WS_MT_BINARY];
+	out->messages_out = m->messages_sent[WS_MT_TEXT] + m->messages_sent[WS_MT_BINARY];
+	out->bytes_in = m->read_bytes;
+	out->bytes_out = m->sent_bytes[WS_MT_TEXT] + m->sent_bytes[WS_MT_BINARY];
+	out->accepted = m->connections_accepted;
+	out->handshakes_rejected = 0;
+	for (int i = 0; i < WS_MST_COUNT; i++) {
+		out->handshakes_rejected += m->handshakes_refused[i];
+	}
+	for (int i = 0; i < 16; i++) {
+		out->closes_by_code[i] = m->closes[WS_MSIDE_PEER][i] + m->closes[WS_MSIDE_SERVER][i];
+	}
+	out->closes_other = m->closes[WS_MSIDE_PEER][16] + m->closes[WS_MSIDE_SERVER][16];
 }

@@ -38,6 +38,7 @@
  *   ws_topics.c   pub/sub topics and publish
  *   ws_timers.c   connection deadlines and user timers
  *   ws_budget.c   memory accounting and the max_memory budget
+ *   ws_metrics_http.c  the metrics endpoint, timing, the seam for workers (ws_metrics_int.h)
  */
 #ifndef WS_SERVER_INT_H
 #define WS_SERVER_INT_H
@@ -56,6 +57,7 @@
 #include "ws_handshake.h"
 #include "ws_loop.h"
 #include "ws_map.h"
+#include "ws_metrics.h"
 #include "ws_server.h"
 #include "ws_static.h"
 #include "ws_tls.h"
@@ -155,9 +157,12 @@ struct ws_conn {
 	unsigned shut_wr : 1;
 	unsigned drop : 1;           /* tear down at the end of this iteration */
 	unsigned bp_close : 1;       /* over max_buffered_amount: close with 1008 at the end of this iteration */
+	unsigned close_by_server : 1; /* our close frame went first (metrics: side="server") */
+	unsigned metrics_only : 1;   /* came through the metrics endpoint's own listener */
 
 	uint16_t close_code;         /* code reported to on_close */
 	uint64_t t_created, t_rx, t_data, t_ping, t_close;
+	uint64_t t_accept_ns;        /* loop wake-up time of the accept (handshake duration) */
 
 	ws_sockaddr_t peer;
 
@@ -209,6 +214,7 @@ typedef struct ws_listener {
 	int port;
 	ws_server_t *server;
 	ws_tls_ctx_t *tls;           /* owned; NULL for ws:// */
+	int metrics_only;            /* the metrics endpoint's own listener */
 } ws_listener_t;
 
 typedef struct ws_utimer {
@@ -270,7 +276,7 @@ struct ws_server {
 	uint8_t *zbuf;
 	size_t zcap;
 
-	ws_server_stats_t stats;
+	ws_server_stats_t stats;     /* what ws_server_get_stats() does not take from metrics (nothing yet) */
 	size_t mem;                  /* bytes tracked against max_memory */
 
 	/* publications and workers (ws_route.c) */
@@ -285,6 +291,8 @@ struct ws_server {
 	size_t cluster_len;
 	int *adopt_fds;              /* listening sockets inherited through exec */
 	size_t adopt_n, adopt_next;
+	ws_metrics_t metrics;        /* every counter of stats() and of the metrics endpoint (ws_metrics.h) */
+	struct ws__metrics_ctl *mctl; /* the metrics endpoint and timing (ws_metrics_int.h); NULL: off */
 };
 
 /*
@@ -325,7 +333,7 @@ int ws__set_nb_cloexec(int fd);
 void ws__accepting_set(ws_server_t *s, int on);
 void ws__accept_timer_cb(ws_loop_t *loop, ws_timer_t *t);
 /* ws_conn.c */
-void ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_t *tls);
+ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tls_ctx_t *tls);
 void ws__open_list_add(ws_conn_t *c);
 void ws__conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len);
 void ws__conn_close_internal(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len, int fail_fast);

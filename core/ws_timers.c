@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 static uint64_t conn_deadline(const ws_conn_t *c)
 {
@@ -80,6 +80,7 @@ void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 	const ws_server_config_t *cfg = &s->cfg;
 	switch (c->state) {
 	case ST_TLS:
+		s->metrics.tls_failures[WS_MTLS_TIMEOUT]++;
 		c->drop = 1; /* a TLS handshake that never completes */
 		ws__conn_touch(c);
 		return;
@@ -98,7 +99,7 @@ void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 			break;
 		}
 		if (cfg->ping_interval_ms && !c->ping_outstanding && now >= c->t_rx + cfg->ping_interval_ms) {
-			ws__queue_frame(c, WS_OPCODE_PING, NULL, 0);
+			s->metrics.pings_sent += ws__queue_frame(c, WS_OPCODE_PING, NULL, 0) == 0;
 			c->ping_outstanding = 1;
 			c->t_ping = now;
 		}
@@ -133,7 +134,9 @@ static void utimer_cb(ws_loop_t *loop, ws_timer_t *timer)
 		ws_map_remove(&s->timers, &id, sizeof(id));
 		void *data = u->t.data;
 		ws_free(u);
+		uint64_t t0 = ws__mt_begin(s);
 		s->h->on_timer(s, id, data, 1);
+		ws__mt_end(&s->metrics.handler[WS_MEV_TIMER], t0);
 		return;
 	}
 	/* Re-arm first so the callback may clear (or the loop may outlive) it. */
@@ -144,7 +147,9 @@ static void utimer_cb(ws_loop_t *loop, ws_timer_t *timer)
 	}
 	ws_timer_start(loop, timer, next);
 	u->t.firing = 1;
+	uint64_t t0 = ws__mt_begin(s);
 	s->h->on_timer(s, id, u->t.data, 0);
+	ws__mt_end(&s->metrics.handler[WS_MEV_TIMER], t0);
 	u->t.firing = 0;
 	if (u->t.cleared) {
 		ws_free(u);

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 static ws_topic_t *topic_get(ws_server_t *s, const char *name, size_t len, int create)
 {
@@ -47,6 +47,7 @@ static void sub_remove(ws_conn_t *c, uint32_t j)
 	/* Connection side: ordered removal, so topics() keeps subscription order. */
 	memmove(&c->subs[j], &c->subs[j + 1], (c->nsubs - j - 1) * sizeof(*c->subs));
 	c->nsubs--;
+	s->metrics.subscriptions--;
 	for (uint32_t k = j; k < c->nsubs; k++) {
 		c->subs[k].topic->subs[c->subs[k].index].sub_index = k;
 	}
@@ -105,6 +106,7 @@ int ws_conn_subscribe(ws_conn_t *c, const char *topic, size_t len)
 	c->subs[c->nsubs].index = t->nsubs;
 	t->nsubs++;
 	c->nsubs++;
+	s->metrics.subscriptions++;
 	return 1;
 fail:
 	if (t->nsubs == 0) {
@@ -150,10 +152,12 @@ size_t ws__publish_local(ws_server_t *s, const char *topic, size_t topic_len,
 	const char *data, size_t len, int binary, uint64_t except_id)
 {
 	ws_topic_t *t = topic_get(s, topic, topic_len, 0);
+	s->metrics.publications[WS_MFAN_PUBLISH]++;
 	if (t == NULL || t->nsubs == 0 || (t->nsubs == 1 && t->subs[0].conn->id == except_id)) {
 		return 0;
 	}
 	fanout_t f;
+	uint64_t t0 = s->mctl ? ws__mt_begin_sampled(s, &s->mctl->fanout_iter) : 0;
 	ws__fanout_init(&f, data, len, binary);
 	size_t n = 0;
 	for (size_t i = 0; i < t->nsubs; i++) {
@@ -163,6 +167,8 @@ size_t ws__publish_local(ws_server_t *s, const char *topic, size_t topic_len,
 		}
 	}
 	ws__fanout_finish(s, &f, n);
+	ws__mt_end(&s->metrics.fanout, t0);
+	s->metrics.deliveries[WS_MFAN_PUBLISH] += n;
 	return n;
 }
 

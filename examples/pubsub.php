@@ -3,18 +3,27 @@
  * Pub/sub fan-out: every client joins the topic "all", and every message a
  * client sends is published to "all" - the sender gets its own copy too.
  *
- *   php -d extension=websocket examples/pubsub.php [PORT]
+ *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH]
  *
  * With PORT 0 the system picks a free port, printed as "PORT=<n>" on stdout.
+ * With --metrics, PATH on the same port answers Prometheus scrapes from
+ * 127.0.0.1 (docs/METRICS.md).
  * Then open a few clients, for example in browser consoles:
  *   ws = new WebSocket("ws://127.0.0.1:8080"); ws.onmessage = e => console.log(e.data); ws.send("hi")
  */
-$port = (int) ($argv[1] ?? 8080);
+$args = array_slice($argv, 1);
+$metrics = null;
+if (($i = array_search('--metrics', $args, true)) !== false) {
+    $metrics = $args[$i + 1] ?? '/metrics';
+    array_splice($args, $i, 2);
+}
+$port = (int) ($args[0] ?? 8080);
 
 $server = new WebSocket\Server('0.0.0.0', $port, [
     // No cap of our own (the default is 10,000): the benchmark fans out to
     // 10,000 subscribers plus a publisher; the open-files limit still applies.
     'max_connections' => 0,
+    'metrics' => $metrics === null ? null : ['path' => $metrics, 'allow' => ['127.0.0.1', '::1']],
 ]);
 
 $server->on('open', function (WebSocket\Connection $conn) {
