@@ -145,11 +145,13 @@ final class Server implements \Countable
 
     /**
      * The whole server across workers, at most about a second old:
-     * "connections" (the total), "workers" (worker id => its stats() plus
-     * "pid") and "topics" (topic => subscribers across workers).  Without
+     * "connections" (the total), "bus_dropped" (records this worker dropped
+     * because its bus link held more than "bus_buffer"), "workers" (worker id
+     * => its stats() plus "pid") and "topics" (topic => subscribers across
+     * workers).  Without
      * workers, this process's own figures.
      *
-     * @return array{connections: int, workers: array<int, array<string, mixed>>, topics: array<string, int>}
+     * @return array{connections: int, bus_dropped: int, workers: array<int, array<string, mixed>>, topics: array<string, int>}
      */
     public function clusterStats(): array {}
 
@@ -225,8 +227,7 @@ final class Server implements \Countable
     /**
      * Counters: connections, pending (sockets still in the handshake),
      * buffered_bytes, memory_bytes, messages_in, messages_out, bytes_in,
-     * bytes_out, accepted, handshakes_rejected, closes (close code => count),
-     * bus_dropped (publications dropped on this worker's bus: see "bus_buffer").
+     * bytes_out, accepted, handshakes_rejected, closes (close code => count).
      * Per worker; see clusterStats() for the whole server.
      *
      * @param bool $detailed Also every other counter of the metrics

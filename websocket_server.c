@@ -756,7 +756,6 @@ ZEND_METHOD(WebSocket_Server, stats)
 	ws_server_stats_t st;
 	ws_server_get_stats(srv->core, &st);
 	php_websocket_stats_array(return_value, &st);
-	add_assoc_long(return_value, "bus_dropped", (zend_long)ws_server_bus_dropped(srv->core));
 	if (detailed) {
 		php_websocket_stats_detailed(return_value, srv->core);
 	}

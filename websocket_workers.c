@@ -195,6 +195,7 @@ ZEND_METHOD(WebSocket_Server, clusterStats)
 	ws_server_cluster(srv->core, php_websocket_cluster_worker, php_websocket_cluster_topic, &ctx);
 	array_init(return_value);
 	add_assoc_long(return_value, "connections", ctx.connections);
+	add_assoc_long(return_value, "bus_dropped", (zend_long)ws_server_bus_dropped(srv->core));
 	add_assoc_zval(return_value, "workers", &ctx.workers);
 	add_assoc_zval(return_value, "topics", &ctx.topics);
 }
