@@ -820,6 +820,7 @@ $server->on('request', function (Request $request) use ($server) {
                 'rooms' => $cluster['topics'],
                 'messages_in' => array_sum(array_column($cluster['workers'], 'messages_in')),
                 'messages_out' => array_sum(array_column($cluster['workers'], 'messages_out')),
+                'workers' => array_map(fn (array $w) => $w['pid'], $cluster['workers']), // worker id => pid
             ];
         } else {
             $stats = $server->stats();
