@@ -782,6 +782,9 @@ $token = (string) ($opts['moderator-token'] ?? getenv('CHAT_MODERATOR_TOKEN') ?:
 $generated = $token === '';
 if ($generated) {
     $token = bin2hex(random_bytes(12));
+    // A reload (SIGUSR2) runs this script again in each new worker: they must
+    // keep this token, not make their own.
+    putenv("CHAT_MODERATOR_TOKEN=$token");
 }
 
 $options = [
@@ -800,6 +803,8 @@ if ($tls) {
     $options['tls_cert'] = (string) $opts['tls-cert'];
     $options['tls_key'] = (string) $opts['tls-key'];
 }
+// Set in the workers that a reload starts (the constructor reads and clears it).
+$reloaded = getenv('WEBSOCKET_WORKER') !== false;
 $server = new Server($host, $port, $options);
 $chat = new Chat($server, $token);
 
@@ -844,6 +849,12 @@ $server->on('error', function (Throwable $e, ?Connection $conn) {
     fprintf(STDERR, "error%s: %s\n", $conn ? " (connection {$conn->id})" : '', $e);
 });
 
+// The workers of a reload run this script too (they adopt the listening
+// socket instead of binding): the banner was printed once, at the start.
+if ($reloaded) {
+    $server->run();
+    exit(0);
+}
 // With --port 0 the system picks a free port: tell the caller which one.
 if ($port === 0) {
     echo 'PORT=', $server->getPort(), "\n";
