@@ -310,13 +310,24 @@ void ws_conn_close(ws_conn_t *c, unsigned code, const char *reason, size_t reaso
 
 void ws__conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len)
 {
-	ws_server_t *s = c->server;
 	if (c->state == ST_DEAD) {
 		return;
 	}
 	/* Dead first: in its close handler the connection is closed to every API. */
 	c->state = ST_DEAD;
 	ws__conn_fire_close(c, code, reason, reason_len);
+	ws__conn_release(c);
+}
+
+/*
+ * The second half of a teardown: the socket, the memory, the links.  Apart
+ * so that ws_server_free() can finish a teardown that a close handler cut
+ * short (PHP bails out of a handler with a longjmp on a fatal error, e.g.
+ * when the CLI's stdout is gone).
+ */
+void ws__conn_release(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
 	ws__topics_leave_all(c);
 	per_ip_release(c);
 	ws_io_stop(s->loop, &c->io);

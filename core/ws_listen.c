@@ -243,7 +243,7 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 	ws_listener_t *l = io->data;
 	ws_server_t *s = l->server;
 	/* Workers share the socket: a smaller batch per wake-up spreads connections more evenly. */
-	int batch = s->bus ? WS_ACCEPT_BATCH_WORKER : WS_ACCEPT_BATCH;
+	int batch = s->bus ? WS_ACCEPT_BATCH_WORKER : WS_ACCEPT_BATCH, accepted = 0;
 	for (int i = 0; i < batch && s->accepting; i++) {
 		ws_sockaddr_t peer;
 		socklen_t plen = sizeof(peer);
@@ -255,6 +255,7 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 			} else if (c) {
 				s->metrics.connections_accepted++;
 			}
+			accepted++;
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED) {
@@ -284,6 +285,17 @@ static void listener_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 			}
 		}
 		break; /* EAGAIN or any other error: wait for the next readiness */
+	}
+	if (accepted && s->bus && s->accepting && io->active) {
+		/*
+		 * An exclusive wake-up goes to the first idle worker in the
+		 * socket's wait queue, so one idle worker would take nearly every
+		 * connection.  Registering again moves this worker to the back of
+		 * the queue: the next connection wakes another one (round robin
+		 * among idle workers, at two epoll_ctl calls per wake-up).
+		 */
+		ws_io_stop(s->loop, io);
+		ws_io_start(s->loop, io, l->fd, listen_events(s), listener_cb, l);
 	}
 }
 

@@ -767,10 +767,17 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 	ws_map_init(&topics);
 	uint16_t nw = 0;
 	put(&b, &nw, 2);
-	const size_t head = 4 + sizeof(ws_server_stats_t);
+	/* A worker's STATS: i32 pid, stats struct, u32 length + metrics snapshot, then its topics. */
+	const size_t fixed = 4 + sizeof(ws_server_stats_t);
 	for (size_t i = 0; i < m->nlinks_cap; i++) {
 		mlink_t *l = m->links[i];
-		if (l == NULL || !l->connected || l->stats == NULL || l->stats_len < head) {
+		if (l == NULL || !l->connected || l->stats == NULL || l->stats_len < fixed + 4) {
+			continue;
+		}
+		uint32_t ml;
+		memcpy(&ml, l->stats + fixed, 4);
+		size_t head = fixed + 4 + (size_t)ml;
+		if (l->stats_len < head) {
 			continue;
 		}
 		int16_t id = (int16_t)l->slot;

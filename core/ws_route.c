@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ws_server_int.h"
+#include "ws_metrics_int.h"
 
 #define WS_STATS_INTERVAL_MS 1000
 
@@ -181,6 +182,68 @@ static void start_drain(ws_server_t *s, uint32_t window_ms)
 	ws_timer_start(s->loop, &s->drain_timer, ws_loop_now(s->loop));
 }
 
+/*
+ * The metrics endpoint of a worker renders the whole machine: its own live
+ * counters and the other workers' latest snapshots from the CLUSTER record,
+ * copied into aligned storage here.
+ */
+static void peers_refresh(ws_server_t *s)
+{
+	const uint8_t *p = s->cluster, *end = s->cluster + s->cluster_len;
+	s->npeers = 0;
+	if (end - p < 2) {
+		return;
+	}
+	size_t nw = (size_t)p[0] | (size_t)p[1] << 8;
+	p += 2;
+	if (nw > s->peers_cap) {
+		ws_metrics_t *m = ws_realloc(s->peer_metrics, nw * sizeof(*m));
+		int *ids = ws_realloc(s->peer_ids, nw * sizeof(*ids));
+		if (m) {
+			s->peer_metrics = m;
+		}
+		if (ids) {
+			s->peer_ids = ids;
+		}
+		if (m == NULL || ids == NULL) {
+			return;
+		}
+		s->peers_cap = nw;
+	}
+	for (size_t i = 0; i < nw; i++) {
+		int16_t id;
+		uint32_t ml;
+		if ((size_t)(end - p) < 10 + sizeof(ws_server_stats_t)) {
+			return;
+		}
+		memcpy(&id, p, 2);
+		p += 6 + sizeof(ws_server_stats_t);
+		memcpy(&ml, p, 4);
+		p += 4;
+		if ((size_t)(end - p) < ml) {
+			return;
+		}
+		if (id != s->worker_id && ml == sizeof(ws_metrics_t)) {
+			memcpy(&s->peer_metrics[s->npeers], p, ml);
+			if (ws_metrics_compatible(&s->peer_metrics[s->npeers])) {
+				s->peer_ids[s->npeers++] = id;
+			}
+		}
+		p += ml;
+	}
+}
+
+static size_t peers_fn(void *arg, const ws_metrics_t **snaps, int *ids, size_t cap)
+{
+	ws_server_t *s = arg;
+	size_t n = 0;
+	for (; n < s->npeers && n < cap; n++) {
+		snaps[n] = &s->peer_metrics[n];
+		ids[n] = s->peer_ids[n];
+	}
+	return n;
+}
+
 static void bus_record(ws_bus_link_t *link, unsigned type, const uint8_t *p, size_t len)
 {
 	ws_server_t *s = link->data;
@@ -203,6 +266,9 @@ static void bus_record(ws_bus_link_t *link, unsigned type, const uint8_t *p, siz
 			ws_free(s->cluster);
 			s->cluster = copy;
 			s->cluster_len = len;
+			if (s->mctl) {
+				peers_refresh(s);
+			}
 		}
 		break;
 	}
@@ -260,8 +326,9 @@ static void stats_topic_cb(void *arg, const char *name, size_t len, size_t subsc
 }
 
 /*
- * STATS payload (host byte order: both ends are one machine and one build):
- * i32 pid, the stats struct, then per topic u16 length, u32 subscribers, name.
+ * STATS payload (host byte order: both ends are one machine): i32 pid, the
+ * stats struct, u32 length and the bytes of the metrics snapshot
+ * (ws_metrics.h), then per topic u16 length, u32 subscribers, name.
  */
 static void send_stats(ws_server_t *s)
 {
@@ -271,6 +338,10 @@ static void send_stats(ws_server_t *s)
 	int32_t pid = (int32_t)getpid();
 	rec_put(&b, &pid, sizeof(pid));
 	rec_put(&b, &st, sizeof(st));
+	const ws_metrics_t *mt = ws_server_metrics(s);
+	uint32_t ml = (uint32_t)sizeof(*mt);
+	rec_put(&b, &ml, sizeof(ml));
+	rec_put(&b, mt, ml);
 	ws_server_each_topic(s, stats_topic_cb, &b);
 	if (!b.failed) {
 		ws_bus_send(s->bus, WS_BUS_STATS, b.p, b.len, NULL, 0, NULL, 0);
@@ -314,6 +385,10 @@ int ws_server_attach_bus(ws_server_t *s, int bus_fd, int id, int count, uint32_t
 	s->next_conn_id = ((uint64_t)instance << 40) | 1;
 	ws_timer_init(&s->drain_timer, drain_timer_cb, s);
 	ws_timer_init(&s->stats_timer, stats_timer_cb, s);
+	if (s->mctl) {
+		/* Metrics are on: one scrape of any worker shows every worker. */
+		ws_server_set_metrics_peers(s, id, peers_fn, s);
+	}
 	return 0;
 }
 
@@ -395,6 +470,11 @@ void ws__route_free(ws_server_t *s)
 	}
 	ws_free(s->cluster);
 	s->cluster = NULL;
+	ws_free(s->peer_metrics);
+	ws_free(s->peer_ids);
+	s->peer_metrics = NULL;
+	s->peer_ids = NULL;
+	s->npeers = s->peers_cap = 0;
 	ws_free(s->adopt_fds);
 	s->adopt_fds = NULL;
 }
@@ -442,12 +522,21 @@ size_t ws_server_cluster(ws_server_t *s, void (*on_worker)(void *arg, const ws_c
 		ws_cluster_worker_t w;
 		int16_t id;
 		int32_t pid;
+		uint32_t ml;
 		memcpy(&id, p, 2);
 		memcpy(&pid, p + 2, 4);
 		memcpy(&w.stats, p + 6, sizeof(w.stats));
 		w.id = id;
 		w.pid = pid;
 		p += 6 + sizeof(ws_server_stats_t);
+		if (end - p < 4) {
+			return i;
+		}
+		memcpy(&ml, p, 4);
+		if ((size_t)(end - p - 4) < ml) {
+			return i;
+		}
+		p += 4 + ml;
 		if (on_worker) {
 			on_worker(arg, &w);
 		}

@@ -117,7 +117,11 @@ void ws_server_free(ws_server_t *s)
 	while (s->conns) {
 		ws_conn_t *c = s->conns;
 		c->opened = 0;
-		ws__conn_teardown(c, WS_CLOSE_ABNORMAL, NULL, 0);
+		if (c->state == ST_DEAD) {
+			ws__conn_release(c); /* its teardown was cut short by a bailout in a handler */
+		} else {
+			ws__conn_teardown(c, WS_CLOSE_ABNORMAL, NULL, 0);
+		}
 	}
 	while (s->dead) {
 		ws_conn_t *c = s->dead;

@@ -289,6 +289,9 @@ struct ws_server {
 	struct ws_wmsg *wmsg_head, *wmsg_tail; /* single process: worker messages not yet fired */
 	uint8_t *cluster;            /* the latest WS_BUS_CLUSTER payload */
 	size_t cluster_len;
+	struct ws_metrics *peer_metrics; /* the other workers' latest metrics (ws_route.c) */
+	int *peer_ids;
+	size_t npeers, peers_cap;
 	int *adopt_fds;              /* listening sockets inherited through exec */
 	size_t adopt_n, adopt_next;
 	ws_metrics_t metrics;        /* every counter of stats() and of the metrics endpoint (ws_metrics.h) */
@@ -338,6 +341,7 @@ void ws__open_list_add(ws_conn_t *c);
 void ws__conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len);
 void ws__conn_close_internal(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len, int fail_fast);
 void ws__conn_teardown(ws_conn_t *c, unsigned code, const char *reason, size_t reason_len);
+void ws__conn_release(ws_conn_t *c);
 void ws__conn_touch(ws_conn_t *c);
 void ws__server_settle_touched(ws_server_t *s);
 void ws__server_free_dead(ws_server_t *s);

@@ -2,7 +2,10 @@
 /*
  * Echo server: every message comes back with its type (text or binary).
  *
- *   php -d extension=websocket examples/echo.php [PORT] [CERT KEY] [--metrics PATH]
+ *   php -d extension=websocket examples/echo.php [PORT] [CERT KEY] [--metrics PATH] [--workers N]
+ *
+ * With --workers N (or "auto"), N processes serve the port: every message
+ * still reaches every client (docs/PROCESS_MODEL.md).
  *
  * With a certificate and key (PEM files) it serves wss:// instead of ws://.
  * With --metrics, PATH on the same port answers Prometheus scrapes (OpenMetrics
@@ -18,11 +21,17 @@ if (($i = array_search('--metrics', $args, true)) !== false) {
     $metrics = $args[$i + 1] ?? '/metrics';
     array_splice($args, $i, 2);
 }
+$workers = 1;
+if (($i = array_search('--workers', $args, true)) !== false) {
+    $workers = ($args[$i + 1] ?? '') === 'auto' ? 'auto' : max(1, (int) ($args[$i + 1] ?? 1));
+    array_splice($args, $i, 2);
+}
 $port = (int) ($args[0] ?? 8080);
 $options = [
     // No cap of our own: the benchmark holds tens of thousands of idle
     // connections, and the open-files limit still applies.
     'max_connections' => 0,
+    'workers' => $workers,
 ];
 if (isset($args[1], $args[2])) {
     $options['tls_cert'] = $args[1];

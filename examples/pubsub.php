@@ -3,7 +3,10 @@
  * Pub/sub fan-out: every client joins the topic "all", and every message a
  * client sends is published to "all" - the sender gets its own copy too.
  *
- *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH]
+ *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH] [--workers N]
+ *
+ * With --workers N (or "auto"), N processes serve the port: every message
+ * still reaches every client (docs/PROCESS_MODEL.md).
  *
  * With PORT 0 the system picks a free port, printed as "PORT=<n>" on stdout.
  * With --metrics, PATH on the same port answers Prometheus scrapes from
@@ -17,12 +20,18 @@ if (($i = array_search('--metrics', $args, true)) !== false) {
     $metrics = $args[$i + 1] ?? '/metrics';
     array_splice($args, $i, 2);
 }
+$workers = 1;
+if (($i = array_search('--workers', $args, true)) !== false) {
+    $workers = ($args[$i + 1] ?? '') === 'auto' ? 'auto' : max(1, (int) ($args[$i + 1] ?? 1));
+    array_splice($args, $i, 2);
+}
 $port = (int) ($args[0] ?? 8080);
 
 $server = new WebSocket\Server('0.0.0.0', $port, [
     // No cap of our own (the default is 10,000): the benchmark fans out to
     // 10,000 subscribers plus a publisher; the open-files limit still applies.
     'max_connections' => 0,
+    'workers' => $workers,
     'metrics' => $metrics === null ? null : ['path' => $metrics, 'allow' => ['127.0.0.1', '::1']],
 ]);
 
