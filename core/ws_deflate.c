@@ -211,7 +211,10 @@ static void zfree_cb(voidpf opaque, voidpf p)
  *   - that stream may refer back into everything inflated before it, up to
  *     the 32 KiB window: inflateResetKeep() restarts zlib without dropping
  *     its window, in O(1), so a hostile peer sending a thousand tiny final
- *     blocks costs no copying;
+ *     blocks costs no copying (copying the window out and back in with
+ *     inflateGetDictionary/inflateSetDictionary would cost 64 KiB of memcpy
+ *     per 2-byte final block).  zlib.h declares it among its undocumented
+ *     functions since 1.2.5.1; zlib-ng's compatible API has it too;
  *   - a message whose data ends exactly where a stream ends needs no
  *     trailer: 00 00 FF FF would only open a stored block that the next
  *     message would have to finish, which is why the next message used to

@@ -188,6 +188,47 @@ static int feed_message(ws_inflater_t *inf, const uint8_t *msg, size_t len, int 
 	return r;
 }
 
+/* ---- coverage hints ------------------------------------------------------ */
+
+/*
+ * zlib is the system library, built without coverage instrumentation, so
+ * libFuzzer sees no edges inside inflate().  Its extra counters (a section
+ * it reads after every run, one feature per counter and count bucket) turn
+ * what zlib reports into coverage of our own: which error it found, and per
+ * message how it ended and how many streams it held, so that inputs
+ * reaching a new kind of outcome join the corpus.
+ */
+static const char *const zlib_errors[] = {
+	"invalid block type", "invalid stored block lengths", "too many length or distance symbols",
+	"invalid code lengths set", "invalid bit length repeat", "invalid code -- missing end-of-block",
+	"invalid literal/lengths set", "invalid distances set", "invalid literal/length code",
+	"invalid distance code", "invalid distance too far back",
+};
+
+#define HINT_ERRORS 16
+#define HINT_OUTCOMES (4 * 2)
+static uint8_t hints[HINT_ERRORS + HINT_OUTCOMES + 4 * 8]
+	__attribute__((used, section("__libfuzzer_extra_counters")));
+
+static void hint_error(const char *msg)
+{
+	unsigned i = 0;
+	while (i < sizeof(zlib_errors) / sizeof(zlib_errors[0]) && (msg == NULL || strcmp(msg, zlib_errors[i]) != 0)) {
+		i++;
+	}
+	hints[i]++;
+}
+
+/* verdict x clean end, and verdict x streams (the count lands in libFuzzer's buckets). */
+static void hint_outcome(int verdict, int streams, int clean)
+{
+	hints[HINT_ERRORS + verdict * 2 + (clean ? 1 : 0)]++;
+	uint8_t *s = &hints[HINT_ERRORS + HINT_OUTCOMES + verdict * 8 + (streams < 8 ? streams : 7)];
+	if (*s < 255) {
+		(*s)++;
+	}
+}
+
 /* ---- the oracle ---------------------------------------------------------- */
 
 enum { OR_OK, OR_TOO_BIG, OR_ERROR, OR_FULL };
@@ -216,7 +257,7 @@ static int oracle(const uint8_t *msg, size_t len, int wbits, uint64_t max_out, s
 	uint8_t *data = malloc(dlen);
 	uint8_t *out = oracle_buf + hist_len;
 	size_t pos = 0, have = 0;
-	int first = 1, verdict;
+	int first = 1, streams = 1, verdict;
 
 	*clean = 0;
 	memcpy(data, msg, len);
@@ -243,6 +284,7 @@ static int oracle(const uint8_t *msg, size_t len, int wbits, uint64_t max_out, s
 			break;
 		}
 		if (r == Z_DATA_ERROR) {
+			hint_error(z.msg);
 			verdict = OR_ERROR;
 			break;
 		}
@@ -257,6 +299,7 @@ static int oracle(const uint8_t *msg, size_t len, int wbits, uint64_t max_out, s
 				break;
 			}
 			first = 0;
+			streams++;
 			continue;
 		}
 		/* One call with room to spare stops only when the input is used up. */
@@ -267,6 +310,7 @@ static int oracle(const uint8_t *msg, size_t len, int wbits, uint64_t max_out, s
 		break;
 	}
 	free(data);
+	hint_outcome(verdict, streams, *clean);
 	*out_len = have;
 	return verdict;
 }
