@@ -43,7 +43,7 @@ WebSocket\Server::__construct(): Argument #3 ($options) option "workers" must be
 WebSocket\Server::__construct(): Argument #3 ($options) option "workers" must be an integer between 1 and 1024, or "auto"
 WebSocket\Server::__construct(): Argument #3 ($options) option "workers" must be an integer between 1 and 1024, or "auto"
 WebSocket\Server::__construct(): Argument #3 ($options) option "workers" must be an integer between 1 and 1024, or "auto"
-WebSocket\Server::__construct(): Argument #3 ($options) option "reload_window" must be a number of seconds >= 0
+WebSocket\Server::__construct(): Argument #3 ($options) option "reload_window" must be between 0 and 4000000 seconds
 WebSocket\Server::__construct(): Argument #3 ($options) option "bus_buffer" must be between 65536 and 9223372036854775807
 int(0)
 int(3)

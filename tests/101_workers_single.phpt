@@ -8,9 +8,10 @@ require __DIR__ . '/ws_client.inc';
 require __DIR__ . '/server_worker.inc';
 $w = new ServerWorker(<<<'PHP'
 $server = new WebSocket\Server('127.0.0.1', 0);
-$server->on('workerStart', fn (int $id) => out('START', $id, $server->workerId(), $server->workerCount()));
+$server->on('workerStart', function (int $id) use ($server) { $GLOBALS['started'] = "$id {$server->workerId()} {$server->workerCount()}"; });
 $server->on('workerStop', fn (int $id) => out('STOP', $id));
 $server->on('message', function (WebSocket\Connection $c, string $d) use ($server) {
+    out('STARTED', $GLOBALS['started']);
     out("SENT", var_export($server->sendToWorkers("to all: $d"), true));
     out('HANDLER DONE');
 });
@@ -22,22 +23,21 @@ ready($server);
 $server->run();
 out('STOPPED');
 PHP);
-echo $w->waitFor('START'), "\n";
 $c = WsClient::connect($w->port);
 $c->sendText('hi');
-echo $w->waitFor("SENT"), "\n", $w->waitFor("HANDLER DONE"), "\n";
+echo $w->waitFor("STARTED"), "\n", $w->waitFor("SENT"), "\n", $w->waitFor("HANDLER DONE"), "\n";
 echo $w->waitFor('WM'), "\n";
-var_dump($c->recvMessage()['data']);
+var_dump($c->recvMessage()[1]);
 $c->close();
 var_dump($w->stop());
 echo $w->rest();
 ?>
 --EXPECT--
-START 0 0 1
+STARTED 0 0 1
 SENT true
 HANDLER DONE
 WM to all: hi 0
-string(12) "wm to all: hi"
+string(13) "wm to all: hi"
 int(0)
 STOP 0
 STOPPED

@@ -32,7 +32,7 @@ $w->waitForCount('START', 2);
 $by = [];
 for ($i = 0; $i < 200 && count($by) < 2; $i++) {
     $c = WsClient::connect($w->port);
-    $by[$c->recvMessage()['data']][] = $c;
+    $by[$c->recvMessage()[1]][] = $c;
 }
 ksort($by);
 echo implode(', ', array_keys($by)), "\n";
@@ -41,7 +41,7 @@ $first = $by['worker 0'][0];
 $first->sendText('hello everyone');
 $ok = 0;
 foreach ($all as $c) {
-    $ok += $c->recvMessage()['data'] === 'hello everyone';
+    $ok += $c->recvMessage()[1] === 'hello everyone';
 }
 var_dump($ok === count($all));
 // The cluster view is refreshed every second: ask until it has caught up.
@@ -49,14 +49,14 @@ $deadline = microtime(true) + 10;
 do {
     usleep(200000);
     $first->sendText('cluster');
-    $view = $first->recvMessage()['data'];
+    $view = $first->recvMessage()[1];
 } while ($view !== '2 workers, ' . count($all) . ' connections, room ' . count($all) && microtime(true) < $deadline);
 var_dump($view === '2 workers, ' . count($all) . ' connections, room ' . count($all));
 var_dump($w->stop());
 $codes = [];
 foreach ($all as $c) {
     $f = $c->readFrame();
-    $codes[] = $f ? unpack('n', $f['payload'])[1] : 0;
+    $codes[] = $f ? unpack('n', $f[2])[1] : 0;
 }
 var_dump(array_unique($codes));
 $log = $w->rest();
