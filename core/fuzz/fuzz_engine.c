@@ -826,6 +826,7 @@ static void check_running(void)
 		rec_of(c);
 	}
 	CHECK(sockets == s->nconns);
+	TRACE("  [buffered %zu, stat %zu, mem %zu]\n", buffered, st.buffered_bytes, st.memory_bytes);
 	CHECK(buffered == st.buffered_bytes);
 	CHECK(s->touched == NULL && s->dead == NULL);
 }

@@ -507,11 +507,52 @@ static void test_backpressure_keeps_referenced_payload(void)
 	ws_server_free(s);
 }
 
+static void ref_open_big(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	static char big[200000];
+	ws_conn_send_ref(c, big, sizeof(big), 1, ref_release, NULL);
+}
+
+static void test_teardown_releases_referenced_payload(void)
+{
+	/*
+	 * Regression (found by fuzz_engine in the fix above): a connection torn
+	 * down while a referenced payload headed its queue kept that segment, so
+	 * the reference was never released and buffered_bytes never went back
+	 * to zero.
+	 */
+	static const ws_server_handler_t h = { NULL, ref_open_big, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	int fd;
+	ref_released = 0;
+	ws_server_t *s = paired_server(&cfg, &h, 4096, &fd);
+	CHECK_EQ_INT(write(fd, test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	ws_server_run_once(s, 0);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	reader_take(&r, fd);
+	ws_server_run_once(s, 0);
+	ws_server_stats_t st;
+	ws_server_get_stats(s, &st);
+	CHECK(st.buffered_bytes > 0 && st.buffered_bytes < 200000); /* the payload has started to leave */
+	close(fd);
+	for (int i = 0; i < 10; i++) {
+		ws_server_run_once(s, 0);
+	}
+	ws_server_get_stats(s, &st);
+	CHECK_EQ_INT(st.connections + st.pending, 0);
+	CHECK_EQ_INT(ref_released, 1);
+	CHECK_EQ_INT(st.buffered_bytes, 0);
+	ws_server_free(s);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_server_end_to_end),
 	TEST(test_listen_errors),
 	TEST(test_backpressure_keeps_handshake),
 	TEST(test_backpressure_keeps_referenced_payload),
+	TEST(test_teardown_releases_referenced_payload),
 };
 
 TEST_MAIN("server", tests)
