@@ -419,6 +419,8 @@ def main():
     so_id = "websocket.so %s built %s" % (
         subprocess.run(["sha1sum", so], capture_output=True, text=True).stdout[:12],
         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(args.so))))
+    # Interrupted (SIGINT, SIGTERM): unwind through the finally below, which stops the server.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit("soak: interrupted"))
     log = open(os.path.join(snap, "server.log"), "w+")
     server = subprocess.Popen(["php", "-d", "extension=" + so, os.path.join(ROOT, "bench", "soak", "server.php")],
                               stdout=subprocess.PIPE, stderr=log, text=True)
