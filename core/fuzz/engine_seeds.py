@@ -164,11 +164,19 @@ SEEDS = {
     "break_in_message": seed([0, 0, 0, 0, 0], send(0, 7) + send(1, 7) + iterate(1),
                              action(NOTHING) * 2 + action(STOP, 7),
                              handshake() + text("boom"), handshake() + text("bystander")),
-    # The memory budget (24 KiB): two peers whose messages are answered with
-    # 70,000 bytes; the largest queue is shed.
-    "memory_budget": seed([0x80, 0, 0, 0, 0, 0x08], round_robin(7) + iterate(3) + round_robin(7) + iterate(3),
+    # The memory budget (24 KiB, small socket buffers): two peers that do not
+    # read, whose messages are answered with 70,000 bytes; the largest queue
+    # is shed (1008).
+    "memory_budget": seed([0x80 | 0x40, 0, 0, 0, 0, 0x08],
+                          peer(0, 0) + peer(1, 0) + round_robin(7) + iterate(3) + peer(0, 1) + iterate(3),
                           action(NOTHING) * 4 + action(SEND, 7) * 2,
-                          handshake() + text("one") + close(), handshake() + text("two") + close()),
+                          handshake() + text("one"), handshake() + text("two")),
+    # The memory budget on input: the first half of a compressed message
+    # that inflates to 100 KB waits for its second half; the sender is shed.
+    "memory_budget_in": seed([0x81, 0, 0, 0, 0, 0x08],
+                             send(0, 7) + time_step(0) + send(0, 7) + iterate(2), action(NOTHING) * 2,
+                             handshake(extra="Sec-WebSocket-Extensions: permessage-deflate\r\n")
+                             + text(deflated(b"b" * 100000)[:-2], rsv1=True, fin=False)),
     # Plain HTTP against a document root: a file, a missing one, HEAD.
     "static_files": seed([0, 0, 0, 0, 0, 0x04], round_robin(7) + iterate(2), b"",
                          b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
