@@ -547,12 +547,60 @@ static void test_teardown_releases_referenced_payload(void)
 	ws_server_free(s);
 }
 
+static void pool_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	static char chunk[15000];
+	/* Five output buffers: over the 64 KiB budget, so this connection is shed (1008). */
+	for (int i = 0; i < 5; i++) {
+		ws_conn_send(c, chunk, sizeof(chunk), 1);
+	}
+}
+
+static void test_memory_budget_not_held_by_pool(void)
+{
+	/*
+	 * Regression: output buffers kept in the pool for reuse counted against
+	 * max_memory, and nothing gave them back, so after one burst a small
+	 * budget stayed exhausted with no connection left to shed: every later
+	 * handshake got 503.
+	 */
+	static const ws_server_handler_t h = { NULL, pool_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.max_memory = 64 * 1024;
+	int fd;
+	ws_server_t *s = paired_server(&cfg, &h, 0, &fd);
+	CHECK_EQ_INT(write(fd, test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	pump_until_eof(s, fd, &r, 100);
+	CHECK(r.head_done && strncmp(r.head, "HTTP/1.1 101 ", 13) == 0);
+	CHECK(r.closed && r.close_code == 1008);
+	close(fd);
+	for (int i = 0; i < 5; i++) {
+		ws_server_run_once(s, 0);
+	}
+	/* A newcomer, once the server is idle again. */
+	int sv[2];
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK(ws_server_adopt_fd(s, sv[1], NULL, 0) != NULL);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	CHECK_EQ_INT(write(sv[0], test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	ws_server_run_once(s, 0);
+	memset(&r, 0, sizeof(r));
+	reader_take(&r, sv[0]);
+	CHECK(r.head_done && strncmp(r.head, "HTTP/1.1 101 ", 13) == 0);
+	close(sv[0]);
+	ws_server_free(s);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_server_end_to_end),
 	TEST(test_listen_errors),
 	TEST(test_backpressure_keeps_handshake),
 	TEST(test_backpressure_keeps_referenced_payload),
 	TEST(test_teardown_releases_referenced_payload),
+	TEST(test_memory_budget_not_held_by_pool),
 };
 
 TEST_MAIN("server", tests)
