@@ -95,6 +95,8 @@ typedef struct rec {
 	ws_conn_t *c;           /* NULL once freed */
 	int slot;
 	int handshakes, opened, closed, freed;
+	int drain_owed;         /* a send returned QUEUED: a drain must follow while it is open */
+	unsigned topics;        /* bit k: subscribed to topic_of(k), as the handlers saw it */
 } rec_t;
 
 static struct fuzz {
@@ -227,6 +229,9 @@ static void check_send(ws_conn_t *c, int was_open, ws_send_status_t st)
 	if (!was_open) {
 		CHECK(st == WS_SEND_DROPPED);
 	}
+	if (st == WS_SEND_QUEUED) {
+		rec_of(c)->drain_owed = 1;
+	}
 }
 
 static void send_some(ws_conn_t *c, unsigned arg, int by_ref)
@@ -352,6 +357,12 @@ static int act(ws_conn_t *c, enum where where, const char *msg, size_t len, int 
 			if (!open || where == AT_CLOSE) {
 				CHECK(r == 0);
 			}
+			rec_t *rc = rec_of(c);
+			CHECK(r != 1 || !(rc->topics & (1u << (arg & 3))));
+			CHECK(r != 0 || !open || (rc->topics & (1u << (arg & 3))));
+			if (r == 1) {
+				rc->topics |= 1u << (arg & 3);
+			}
 		}
 		break;
 	case 5: /* unsubscribe */
@@ -359,6 +370,9 @@ static int act(ws_conn_t *c, enum where where, const char *msg, size_t len, int 
 			topic_of(arg, &name, &nlen);
 			int r = ws_conn_unsubscribe(c, name, nlen);
 			CHECK(r == 0 || r == 1);
+			rec_t *rc = rec_of(c);
+			CHECK(r == !!(rc->topics & (1u << (arg & 3))));
+			rc->topics &= ~(1u << (arg & 3));
 		}
 		break;
 	case 6: /* publish */
@@ -532,6 +546,7 @@ static void h_close(ws_server_t *s, ws_conn_t *c, unsigned code, const char *rea
 	CHECK(reason != NULL && len <= WS_CLOSE_REASON_MAX);
 	CHECK(!ws_conn_is_open(c));
 	r->closed = 1;
+	r->topics = 0; /* a closed connection has left its topics */
 	F.closes++;
 	act(c, AT_CLOSE, NULL, 0, 0);
 	/* Nothing reopens it: sends are dropped, subscriptions refused. */
@@ -545,6 +560,8 @@ static void h_drain(ws_server_t *s, ws_conn_t *c)
 	rec_t *r = rec_of(c);
 	TRACE("drain %llu\n", (unsigned long long)ws_conn_id(c));
 	CHECK(r->opened && !r->closed);
+	CHECK(ws_conn_buffered_amount(c) <= F.cfg.low_water_mark);
+	r->drain_owed = 0;
 	act(c, AT_DRAIN, NULL, 0, 0);
 }
 
@@ -853,6 +870,22 @@ static void check_running(void)
 		rec_of(c);
 	}
 	CHECK(sockets == s->nconns);
+	/* A drain owed to an open connection fires as soon as its backlog is back under the mark. */
+	for (ws_conn_t *c = ws_server_first(s); c; c = ws_server_next(c)) {
+		if (rec_of(c)->drain_owed && ws_conn_is_open(c)) {
+			CHECK(ws_conn_buffered_amount(c) > F.cfg.low_water_mark);
+		}
+	}
+	/* Each topic's subscribers are those the handlers subscribed and that are still open. */
+	for (unsigned k = 0; k < 4; k++) {
+		const char *name;
+		size_t nlen, n = 0;
+		topic_of(k, &name, &nlen);
+		for (size_t i = 0; i < F.nrecs; i++) {
+			n += F.recs[i].c != NULL && (F.recs[i].topics >> k) & 1;
+		}
+		CHECK(ws_server_subscribers(s, name, nlen) == n);
+	}
 	TRACE("  [buffered %zu, stat %zu, mem %zu]\n", buffered, st.buffered_bytes, st.memory_bytes);
 	CHECK(buffered == st.buffered_bytes);
 	CHECK(s->touched == NULL && s->dead == NULL);

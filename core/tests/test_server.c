@@ -594,6 +594,61 @@ static void test_memory_budget_not_held_by_pool(void)
 	ws_server_free(s);
 }
 
+static int drain_calls, drain_over, drain_queued;
+
+static void drain_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
+{
+	static char big[70000];
+	/* Over the low-water mark, and over half max_buffered_amount: reading pauses. */
+	if (ws_conn_send(c, big, sizeof(big), 1) == WS_SEND_QUEUED) {
+		drain_queued++;
+	}
+}
+
+static void drain_drain(ws_server_t *s, ws_conn_t *c)
+{
+	drain_calls++;
+	drain_over += ws_conn_buffered_amount(c) > ws_server_config(s)->low_water_mark;
+}
+
+static void test_drain_fires_under_low_water(void)
+{
+	/*
+	 * Regression (found by fuzz_engine): when reading had paused on
+	 * backpressure, the input saved meanwhile was processed before the
+	 * drain event, so its replies filled the queue again and "drain"
+	 * reported a backlog over the low-water mark.
+	 */
+	static const ws_server_handler_t h = { NULL, NULL, drain_message, NULL, on_close, drain_drain, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.max_buffered_amount = 4096;
+	cfg.low_water_mark = 1024;
+	int fd;
+	ws_server_t *s = paired_server(&cfg, &h, 0, &fd);
+	uint8_t buf[sizeof(test_request) + 32];
+	memcpy(buf, test_request, sizeof(test_request) - 1);
+	size_t n = sizeof(test_request) - 1;
+	uint8_t key[4] = { 9, 8, 7, 6 };
+	for (int i = 0; i < 2; i++) {
+		n += ws_frame_encode_header(buf + n, 1, 0, WS_OPCODE_TEXT, 1, key);
+		buf[n++] = 'q' ^ key[0];
+	}
+	CHECK_EQ_INT(write(fd, buf, n), (ssize_t)n);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 50; i++) {
+		ws_server_run_once(s, 0);
+		reader_take(&r, fd);
+	}
+	CHECK_EQ_INT(r.nmsgs, 2);
+	CHECK_EQ_INT(drain_queued, 2);
+	CHECK(drain_calls >= 1);
+	CHECK_EQ_INT(drain_over, 0);
+	close(fd);
+	ws_server_free(s);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_server_end_to_end),
 	TEST(test_listen_errors),
@@ -601,6 +656,7 @@ static const test_case_t tests[] = {
 	TEST(test_backpressure_keeps_referenced_payload),
 	TEST(test_teardown_releases_referenced_payload),
 	TEST(test_memory_budget_not_held_by_pool),
+	TEST(test_drain_fires_under_low_water),
 };
 
 TEST_MAIN("server", tests)
