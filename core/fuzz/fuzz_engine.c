@@ -25,10 +25,14 @@
  *
  * Checked after every step: the open count is opens minus closes, the send
  * queues add up to the buffered_bytes statistic, nothing is left on the
- * touched or dead lists.  Checked on every event: handshake, then open, then
- * messages, pings and drains, then exactly one close, then free, for each
- * connection, and nothing after its close; a send to a closed connection is
- * dropped; text messages are valid UTF-8 and within max_message_size.  What the
+ * touched or dead lists, a drain owed (a send returned QUEUED) to an open
+ * connection whose backlog is under low_water_mark has fired, and every
+ * topic's subscribers are the open connections the handlers subscribed.
+ * Checked on every event: handshake, then open, then messages, pings and
+ * drains, then exactly one close, then free, for each connection, and
+ * nothing after its close; a drain reports a backlog under the mark; a send to
+ * a closed connection is dropped; text messages are valid UTF-8 and within
+ * max_message_size.  What the
  * server writes is parsed as a client would: it must be an HTTP response, and
  * after a 101 valid frames (inflated when compressed; text valid UTF-8) and
  * nothing after a close frame.  At the end: every open had its close, every
