@@ -44,9 +44,11 @@ int ws__mem_reserve(ws_server_t *s, uint8_t **buf, size_t *cap, size_t need)
 }
 
 /*
- * Over max_memory: shed the connection with the largest send queue, by the
- * backpressure policy (close: 1008 and its queue discarded; drop: its queued
- * messages discarded), until back under budget.
+ * Over max_memory: give back the pooled output buffers (a cache that counts
+ * against the budget, and that shedding refills), then shed the connection
+ * with the largest send queue, by the backpressure policy (close: 1008 and
+ * its queue discarded; drop: its queued messages discarded), until back
+ * under budget.
  */
 /* What a connection holds that the budget counts: its queue, its unfinished message, its unparsed input. */
 static size_t conn_footprint(const ws_conn_t *c)
@@ -57,6 +59,12 @@ static size_t conn_footprint(const ws_conn_t *c)
 void ws__server_enforce_memory(ws_server_t *s)
 {
 	for (int rounds = 0; rounds < 64 && s->mem > s->cfg.max_memory; rounds++) {
+		while (s->npool > 0 && s->mem > s->cfg.max_memory) {
+			ws__mem_release(s, s->pool[--s->npool], sizeof(ws_buf_t) + WS_OUT_CHUNK);
+		}
+		if (s->mem <= s->cfg.max_memory) {
+			return;
+		}
 		ws_conn_t *worst = NULL;
 		for (ws_conn_t *c = s->open_head; c; c = c->open_next) {
 			if (worst == NULL || conn_footprint(c) > conn_footprint(worst)) {

@@ -444,6 +444,19 @@ static void conn_settle(ws_conn_t *c)
 		c->over_low_water = 1;
 	} else if (c->over_low_water) {
 		c->over_low_water = 0;
+		/*
+		 * The drain event first, while the backlog is what it reports: the
+		 * input saved while reading was paused may be answered with more
+		 * than low_water_mark, which will owe a drain of its own.
+		 */
+		if (c->state == ST_OPEN && s->h->on_drain) {
+			uint64_t t0 = ws__mt_begin(s);
+			s->h->on_drain(s, c);
+			ws__mt_end(&s->metrics.handler[WS_MEV_DRAIN], t0);
+			if (c->state == ST_DEAD) {
+				return;
+			}
+		}
 		if (c->read_paused) {
 			c->read_paused = 0;
 			if (c->rest_len) {
@@ -461,17 +474,9 @@ static void conn_settle(ws_conn_t *c)
 				}
 			}
 		}
-		if (c->state == ST_OPEN && s->h->on_drain) {
-			uint64_t t0 = ws__mt_begin(s);
-			s->h->on_drain(s, c);
-			ws__mt_end(&s->metrics.handler[WS_MEV_DRAIN], t0);
-			if (c->state == ST_DEAD) {
-				return;
-			}
-			if (c->seg_count && ws__conn_flush(c) != 0) {
-				ws__conn_teardown(c, WS_CLOSE_ABNORMAL, NULL, 0);
-				return;
-			}
+		if (c->seg_count && ws__conn_flush(c) != 0) {
+			ws__conn_teardown(c, c->close_sent ? c->close_code : WS_CLOSE_ABNORMAL, NULL, 0);
+			return;
 		}
 	}
 	if (ws__conn_out_empty(c)) {

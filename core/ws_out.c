@@ -185,7 +185,7 @@ void ws__queue_discard_unsent(ws_conn_t *c, int keep_partial)
 		}
 		head = head > sg->len ? head - sg->len : 0;
 	}
-	while (!cut && keep < c->seg_count && c->segs[(c->seg_head + keep) & (c->seg_cap - 1)].buf->release) {
+	while (keep_partial && !cut && keep < c->seg_count && c->segs[(c->seg_head + keep) & (c->seg_cap - 1)].buf->release) {
 		keep++;
 	}
 	while (c->seg_count > keep) {

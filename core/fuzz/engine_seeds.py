@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_engine.c into core/fuzz/corpus/engine/.
 
-Each seed is: 5 configuration bytes, the control program, SEP, the action
+Each seed is: 6 configuration bytes, the control program, SEP, the action
 tape, then SEP and the bytes of each peer (see the comment at the top of
 fuzz_engine.c for what every byte means).  The peers' bytes are what the
 existing suites send: a valid handshake, then masked frames of every kind
@@ -92,6 +92,7 @@ def deflated(data):
 
 
 def seed(config, program, tape, *peers):
+    config = list(config) + [0] * (6 - len(config))
     out = bytes(config) + program + SEP + tape
     for p in peers:
         assert SEP not in p
@@ -144,6 +145,46 @@ SEEDS = {
                   handshake() + text(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
                   handshake() + binary(b"x" * 200),
                   b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"),
+    # permessage-deflate with client_no_context_takeover: a 100 KB text that
+    # inflates from a few bytes, in two frames (gathered, then released), and
+    # a compressed text that is not UTF-8 (1007).
+    "deflate_big": seed([0x01, 0, 0, 0, 0], send(0, 7) * 2 + iterate(3), action(NOTHING) * 2,
+                        handshake(extra="Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n")
+                        + text(deflated(b"a" * 100000)[:6], rsv1=True, fin=False)
+                        + frame(0, deflated(b"a" * 100000)[6:])
+                        + text(deflated(b"\xed\xa0\x80 not UTF-8"), rsv1=True) + close()),
+    # Subprotocols and origins: the 101 gets the subprotocol the handler picks
+    # and its extra header; a wrong origin gets 403.
+    "handshake_options": seed([0, 0, 0, 0x30, 0], send(0, 7) + send(1, 7) + iterate(2),
+                              action(RESPOND, 8 | 3) + action(SEND, 5),
+                              handshake(extra="Origin: http://ok.example\r\nSec-WebSocket-Protocol: superchat, chat\r\n")
+                              + text("picked") + close(),
+                              handshake(extra="Origin: http://evil.example\r\n")),
+    # A handler error in on_message: run() would stop, and the binding closes everything with 1011.
+    "break_in_message": seed([0, 0, 0, 0, 0], send(0, 7) + send(1, 7) + iterate(1),
+                             action(NOTHING) * 2 + action(STOP, 7),
+                             handshake() + text("boom"), handshake() + text("bystander")),
+    # The memory budget (24 KiB, small socket buffers): two peers that do not
+    # read, whose messages are answered with 70,000 bytes; the largest queue
+    # is shed (1008).
+    "memory_budget": seed([0x80 | 0x40, 0, 0, 0, 0, 0x08],
+                          peer(0, 0) + peer(1, 0) + round_robin(7) + iterate(3) + peer(0, 1) + iterate(3),
+                          action(NOTHING) * 4 + action(SEND, 7) * 2,
+                          handshake() + text("one"), handshake() + text("two")),
+    # The memory budget on input: the first half of a compressed message
+    # that inflates to 100 KB waits for its second half; the sender is shed.
+    "memory_budget_in": seed([0x81, 0, 0, 0, 0, 0x08],
+                             send(0, 7) + time_step(0) + send(0, 7) + iterate(2), action(NOTHING) * 2,
+                             handshake(extra="Sec-WebSocket-Extensions: permessage-deflate\r\n")
+                             + text(deflated(b"b" * 100000)[:-2], rsv1=True, fin=False)),
+    # Plain HTTP against a document root: a file, a missing one, HEAD.
+    "static_files": seed([0, 0, 0, 0, 0, 0x04], round_robin(7) + iterate(2), b"",
+                         b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+                         b"GET /missing.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+                         b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    # IPv4-mapped IPv6 peers, one connection per address: the third is refused (503).
+    "per_ip": seed([0, 0, 0, 1 << 2, 0, 3], round_robin(7) + iterate(2) + peer(0, 4) + send(0, 7) + iterate(2), b"",
+                   handshake() + close(), handshake() + close(), handshake() + close()),
     # Handlers that stop the server, close from on_open, and refuse a
     # handshake; a peer that half-closes and one that reconnects.
     "stop_close_refuse": seed([0, 0, 0, 0, 0],

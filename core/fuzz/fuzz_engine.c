@@ -5,9 +5,10 @@
  * input moves (ws_server_set_clock), so that every timeout can fire.
  *
  * Input layout:
- *   bytes 0-4  configuration (see configure()): limits, timeouts, compression,
- *              backpressure, socket buffers, peer addresses; byte 4 makes
- *              allocations fail (one, or periodically) to test the NULL paths
+ *   bytes 0-5  configuration (see configure()): limits, timeouts, compression,
+ *              backpressure, socket buffers, peer addresses (IPv4, IPv6,
+ *              IPv4-mapped), a document root; byte 4 makes allocations fail
+ *              (one, or periodically) to test the NULL paths
  *   then sections separated by SEP ("\n--\n"):
  *     1st      the control program, one byte per step (see run_op()): which
  *              peer sends how many of its next bytes, time steps, peer
@@ -24,10 +25,14 @@
  *
  * Checked after every step: the open count is opens minus closes, the send
  * queues add up to the buffered_bytes statistic, nothing is left on the
- * touched or dead lists.  Checked on every event: handshake, then open, then
- * messages, pings and drains, then exactly one close, then free, for each
- * connection, and nothing after its close; a send to a closed connection is
- * dropped; text messages are valid UTF-8 and within max_message_size.  What the
+ * touched or dead lists, a drain owed (a send returned QUEUED) to an open
+ * connection whose backlog is under low_water_mark has fired, and every
+ * topic's subscribers are the open connections the handlers subscribed.
+ * Checked on every event: handshake, then open, then messages, pings and
+ * drains, then exactly one close, then free, for each connection, and
+ * nothing after its close; a drain reports a backlog under the mark; a send to
+ * a closed connection is dropped; text messages are valid UTF-8 and within
+ * max_message_size.  What the
  * server writes is parsed as a client would: it must be an HTTP response, and
  * after a 101 valid frames (inflated when compressed; text valid UTF-8) and
  * nothing after a close frame.  At the end: every open had its close, every
@@ -66,6 +71,7 @@
 #define MAX_DEPTH 3         /* chained actions */
 #define FD_WATCH 256        /* descriptors below this are checked for leaks */
 #define BIG 200000          /* largest payload the handlers send */
+#define CONFIG_BYTES 6
 
 /* ---- state ---------------------------------------------------------------- */
 
@@ -93,13 +99,15 @@ typedef struct rec {
 	ws_conn_t *c;           /* NULL once freed */
 	int slot;
 	int handshakes, opened, closed, freed;
+	int drain_owed;         /* a send returned QUEUED: a drain must follow while it is open */
+	unsigned topics;        /* bit k: subscribed to topic_of(k), as the handlers saw it */
 } rec_t;
 
 static struct fuzz {
 	ws_server_t *s;
 	ws_server_config_t cfg;
 	uint64_t now;
-	int small_sndbuf, distinct_ips;
+	int small_sndbuf, addresses;
 	peer_t peers[NPEERS];
 	int npeers;
 	rec_t recs[MAX_RECS];
@@ -120,6 +128,7 @@ static struct fuzz {
 } F;
 
 static char payload[BIG];   /* ASCII, so that it is valid text too */
+static char docroot[64];    /* made once, removed at exit */
 static int trace;           /* FUZZ_ENGINE_TRACE=1: events on stderr (to read a reproducer) */
 
 #define TRACE(...) do { if (trace) fprintf(stderr, __VA_ARGS__); } while (0)
@@ -224,6 +233,9 @@ static void check_send(ws_conn_t *c, int was_open, ws_send_status_t st)
 	if (!was_open) {
 		CHECK(st == WS_SEND_DROPPED);
 	}
+	if (st == WS_SEND_QUEUED) {
+		rec_of(c)->drain_owed = 1;
+	}
 }
 
 static void send_some(ws_conn_t *c, unsigned arg, int by_ref)
@@ -285,6 +297,10 @@ static void introspect(ws_conn_t *c)
 	CHECK((sp.ptr == NULL) == (sp.len == 0));
 	(void)ws_conn_extensions(c);
 	CHECK(!ws_conn_is_secure(c));
+	CHECK(ws_conn_tls_subject(c, addr, sizeof(addr)) == 0);
+	CHECK(ws_conn_server(c) == s);
+	ws_conn_set_user(c, c);
+	CHECK(ws_conn_user(c) == c);
 	n = 0;
 	ws_conn_each_topic(c, count_topic, &n);
 	CHECK(n == c->nsubs);
@@ -345,6 +361,12 @@ static int act(ws_conn_t *c, enum where where, const char *msg, size_t len, int 
 			if (!open || where == AT_CLOSE) {
 				CHECK(r == 0);
 			}
+			rec_t *rc = rec_of(c);
+			CHECK(r != 1 || !(rc->topics & (1u << (arg & 3))));
+			CHECK(r != 0 || !open || (rc->topics & (1u << (arg & 3))));
+			if (r == 1) {
+				rc->topics |= 1u << (arg & 3);
+			}
 		}
 		break;
 	case 5: /* unsubscribe */
@@ -352,6 +374,9 @@ static int act(ws_conn_t *c, enum where where, const char *msg, size_t len, int 
 			topic_of(arg, &name, &nlen);
 			int r = ws_conn_unsubscribe(c, name, nlen);
 			CHECK(r == 0 || r == 1);
+			rec_t *rc = rec_of(c);
+			CHECK(r == !!(rc->topics & (1u << (arg & 3))));
+			rc->topics &= ~(1u << (arg & 3));
 		}
 		break;
 	case 6: /* publish */
@@ -525,6 +550,7 @@ static void h_close(ws_server_t *s, ws_conn_t *c, unsigned code, const char *rea
 	CHECK(reason != NULL && len <= WS_CLOSE_REASON_MAX);
 	CHECK(!ws_conn_is_open(c));
 	r->closed = 1;
+	r->topics = 0; /* a closed connection has left its topics */
 	F.closes++;
 	act(c, AT_CLOSE, NULL, 0, 0);
 	/* Nothing reopens it: sends are dropped, subscriptions refused. */
@@ -538,6 +564,8 @@ static void h_drain(ws_server_t *s, ws_conn_t *c)
 	rec_t *r = rec_of(c);
 	TRACE("drain %llu\n", (unsigned long long)ws_conn_id(c));
 	CHECK(r->opened && !r->closed);
+	CHECK(ws_conn_buffered_amount(c) <= F.cfg.low_water_mark);
+	r->drain_owed = 0;
 	act(c, AT_DRAIN, NULL, 0, 0);
 }
 
@@ -762,12 +790,32 @@ static void peer_connect(int i)
 		int sz = 4096;
 		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	}
+	/* 0: every peer 127.0.0.1, 1: 127.0.0.1-4, 2: IPv6 2001:db8::1-2 (peers 0, 2 and 1, 3
+	 * share one), 3: 127.0.0.1-2 as IPv4-mapped IPv6 (the same two addresses as mode 1's) */
 	struct sockaddr_in a;
+	struct sockaddr_in6 a6;
+	struct sockaddr *sa = (struct sockaddr *)&a;
+	socklen_t salen = sizeof(a);
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)(40000 + i));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK + (F.distinct_ips ? (uint32_t)i : 0));
-	ws_conn_t *c = ws_server_adopt_fd(F.s, sv[1], (struct sockaddr *)&a, sizeof(a));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK + (F.addresses == 1 ? (uint32_t)i : 0));
+	if (F.addresses >= 2) {
+		memset(&a6, 0, sizeof(a6));
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = a.sin_port;
+		if (F.addresses == 2) {
+			static const uint8_t net[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+			memcpy(&a6.sin6_addr, net, 16);
+		} else {
+			static const uint8_t mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 0 };
+			memcpy(&a6.sin6_addr, mapped, 16);
+		}
+		a6.sin6_addr.s6_addr[15] = (uint8_t)(1 + (i & 1));
+		sa = (struct sockaddr *)&a6;
+		salen = sizeof(a6);
+	}
+	ws_conn_t *c = ws_server_adopt_fd(F.s, sv[1], sa, salen);
 	p->fd = sv[0];
 	if (c == NULL) {
 		CHECK(F.fail_injected); /* only an allocation can fail */
@@ -826,6 +874,23 @@ static void check_running(void)
 		rec_of(c);
 	}
 	CHECK(sockets == s->nconns);
+	/* A drain owed to an open connection fires as soon as its backlog is back under the mark. */
+	for (ws_conn_t *c = ws_server_first(s); c; c = ws_server_next(c)) {
+		if (rec_of(c)->drain_owed && ws_conn_is_open(c)) {
+			CHECK(ws_conn_buffered_amount(c) > F.cfg.low_water_mark);
+		}
+	}
+	/* Each topic's subscribers are those the handlers subscribed and that are still open. */
+	for (unsigned k = 0; k < 4; k++) {
+		const char *name;
+		size_t nlen, n = 0;
+		topic_of(k, &name, &nlen);
+		for (size_t i = 0; i < F.nrecs; i++) {
+			n += F.recs[i].c != NULL && (F.recs[i].topics >> k) & 1;
+		}
+		CHECK(ws_server_subscribers(s, name, nlen) == n);
+	}
+	TRACE("  [buffered %zu, stat %zu, mem %zu]\n", buffered, st.buffered_bytes, st.memory_bytes);
 	CHECK(buffered == st.buffered_bytes);
 	CHECK(s->touched == NULL && s->dead == NULL);
 }
@@ -970,7 +1035,7 @@ static void run_op(uint8_t op)
 
 /* ---- configuration ---------------------------------------------------------- */
 
-static void configure(const uint8_t c[5], ws_server_config_t *cfg)
+static void configure(const uint8_t c[CONFIG_BYTES], ws_server_config_t *cfg)
 {
 	static const size_t buffered[4] = { 4 * 1024 * 1024, 256, 4096, 65536 };
 	static const size_t low[4] = { 64 * 1024, 64, 1024, 16384 };
@@ -981,6 +1046,8 @@ static void configure(const uint8_t c[5], ws_server_config_t *cfg)
 	static const uint32_t close_to[4] = { 5000, 0, 25, 1000 };
 	static const uint32_t shut_to[4] = { 5000, 0, 50, 1000 };
 	static const size_t max_conns[4] = { 10000, 1, 2, 3 };
+	static const int levels[4] = { -1, 0, 1, 9 };
+	static const int windows[4] = { 15, 9, 12, 10 };
 
 	ws_server_config_defaults(cfg);
 	cfg->deflate.enabled = (c[0] & 1) && ws_deflate_available();
@@ -990,7 +1057,7 @@ static void configure(const uint8_t c[5], ws_server_config_t *cfg)
 	cfg->max_buffered_amount = buffered[(c[0] >> 4) & 3];
 	cfg->low_water_mark = low[(c[0] >> 4) & 3];
 	F.small_sndbuf = (c[0] >> 6) & 1;
-	cfg->max_memory = (c[0] >> 7) ? 96 * 1024 : 0;
+	cfg->max_memory = (c[0] >> 7) ? ((c[5] >> 3) & 1 ? 24 * 1024 : 96 * 1024) : 0;
 
 	cfg->max_message_size = msg_max[c[1] & 3];
 	cfg->max_frame_size = (c[1] >> 2) & 1 ? 64 : 0;
@@ -1006,8 +1073,14 @@ static void configure(const uint8_t c[5], ws_server_config_t *cfg)
 
 	cfg->max_connections = max_conns[c[3] & 3];
 	cfg->max_connections_per_ip = (c[3] >> 2) & 3;
-	F.distinct_ips = (c[3] >> 6) & 1;
-	cfg->deflate.window_bits = (c[3] >> 7) ? 9 : cfg->deflate.window_bits;
+	/* bits 4-5: subprotocols and origins, set in LLVMFuzzerTestOneInput() */
+	cfg->deflate.mem_level = (c[3] >> 6) & 1 ? 1 : cfg->deflate.mem_level;
+	cfg->deflate.client_context_takeover = (c[3] >> 7) ? 0 : cfg->deflate.client_context_takeover;
+
+	F.addresses = c[5] & 3;
+	/* bit 2: the document root, bit 3: the smaller max_memory */
+	cfg->deflate.level = levels[(c[5] >> 4) & 3];
+	cfg->deflate.window_bits = windows[c[5] >> 6];
 
 	if (c[4] & 0x80) {
 		F.fail_period = 8u + (c[4] & 0x7fu) * 4u;
@@ -1033,6 +1106,14 @@ static void fds_open(uint8_t out[FD_WATCH / 8])
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void remove_docroot(void)
+{
+	char file[sizeof(docroot) + 16];
+	snprintf(file, sizeof(file), "%s/index.html", docroot);
+	unlink(file);
+	rmdir(docroot);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1041,6 +1122,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		payload[i] = (char)('a' + i % 26);
 	}
 	ws_set_allocator(&fz_allocator);
+	/* A document root with one small file, for plain HTTP requests. */
+	char tmpl[] = "/tmp/fuzz_engine_docroot.XXXXXX";
+	CHECK(mkdtemp(tmpl) != NULL);
+	snprintf(docroot, sizeof(docroot), "%s", tmpl);
+	char file[sizeof(docroot) + 16];
+	snprintf(file, sizeof(file), "%s/index.html", docroot);
+	FILE *f = fopen(file, "w");
+	CHECK(f != NULL);
+	fputs("<!doctype html><p>hello</p>\n", f);
+	fclose(f);
+	atexit(remove_docroot);
 	return 0;
 }
 
@@ -1068,13 +1160,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *sec[2 + NPEERS];
 	size_t len[2 + NPEERS];
 
-	if (size < 5) {
+	if (size < CONFIG_BYTES) {
 		return 0;
 	}
 	fds_open(fds_before);
 	memset(&F, 0, sizeof(F));
 	configure(data, &F.cfg);
-	size_t nsec = split(data + 5, size - 5, sec, len, 2 + NPEERS);
+	size_t nsec = split(data + CONFIG_BYTES, size - CONFIG_BYTES, sec, len, 2 + NPEERS);
 	const uint8_t *program = sec[0];
 	size_t program_len = len[0];
 	F.tape = nsec > 1 ? sec[1] : NULL;
@@ -1095,6 +1187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const char *const names[1] = { "http://ok.example" };
 		static const size_t lens[1] = { 17 };
 		CHECK(ws_server_set_allowed_origins(F.s, names, lens, 1) == 0);
+	}
+	if (data[5] & 0x04) {
+		CHECK(ws_server_set_document_root(F.s, docroot) == 0);
 	}
 	for (int i = 0; i < NPEERS; i++) {
 		F.peers[i].fd = -1;

@@ -507,11 +507,156 @@ static void test_backpressure_keeps_referenced_payload(void)
 	ws_server_free(s);
 }
 
+static void ref_open_big(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	static char big[200000];
+	ws_conn_send_ref(c, big, sizeof(big), 1, ref_release, NULL);
+}
+
+static void test_teardown_releases_referenced_payload(void)
+{
+	/*
+	 * Regression (found by fuzz_engine in the fix above): a connection torn
+	 * down while a referenced payload headed its queue kept that segment, so
+	 * the reference was never released and buffered_bytes never went back
+	 * to zero.
+	 */
+	static const ws_server_handler_t h = { NULL, ref_open_big, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	int fd;
+	ref_released = 0;
+	ws_server_t *s = paired_server(&cfg, &h, 4096, &fd);
+	CHECK_EQ_INT(write(fd, test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	ws_server_run_once(s, 0);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	reader_take(&r, fd);
+	ws_server_run_once(s, 0);
+	ws_server_stats_t st;
+	ws_server_get_stats(s, &st);
+	CHECK(st.buffered_bytes > 0 && st.buffered_bytes < 200000); /* the payload has started to leave */
+	close(fd);
+	for (int i = 0; i < 10; i++) {
+		ws_server_run_once(s, 0);
+	}
+	ws_server_get_stats(s, &st);
+	CHECK_EQ_INT(st.connections + st.pending, 0);
+	CHECK_EQ_INT(ref_released, 1);
+	CHECK_EQ_INT(st.buffered_bytes, 0);
+	ws_server_free(s);
+}
+
+static void pool_open(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
+{
+	static char chunk[15000];
+	/* Five output buffers: over the 64 KiB budget, so this connection is shed (1008). */
+	for (int i = 0; i < 5; i++) {
+		ws_conn_send(c, chunk, sizeof(chunk), 1);
+	}
+}
+
+static void test_memory_budget_not_held_by_pool(void)
+{
+	/*
+	 * Regression: output buffers kept in the pool for reuse counted against
+	 * max_memory, and nothing gave them back, so after one burst a small
+	 * budget stayed exhausted with no connection left to shed: every later
+	 * handshake got 503.
+	 */
+	static const ws_server_handler_t h = { NULL, pool_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.max_memory = 64 * 1024;
+	int fd;
+	ws_server_t *s = paired_server(&cfg, &h, 0, &fd);
+	CHECK_EQ_INT(write(fd, test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	pump_until_eof(s, fd, &r, 100);
+	CHECK(r.head_done && strncmp(r.head, "HTTP/1.1 101 ", 13) == 0);
+	CHECK(r.closed && r.close_code == 1008);
+	close(fd);
+	for (int i = 0; i < 5; i++) {
+		ws_server_run_once(s, 0);
+	}
+	/* A newcomer, once the server is idle again. */
+	int sv[2];
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK(ws_server_adopt_fd(s, sv[1], NULL, 0) != NULL);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	CHECK_EQ_INT(write(sv[0], test_request, sizeof(test_request) - 1), sizeof(test_request) - 1);
+	ws_server_run_once(s, 0);
+	memset(&r, 0, sizeof(r));
+	reader_take(&r, sv[0]);
+	CHECK(r.head_done && strncmp(r.head, "HTTP/1.1 101 ", 13) == 0);
+	close(sv[0]);
+	ws_server_free(s);
+}
+
+static int drain_calls, drain_over, drain_queued;
+
+static void drain_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
+{
+	static char big[70000];
+	/* Over the low-water mark, and over half max_buffered_amount: reading pauses. */
+	if (ws_conn_send(c, big, sizeof(big), 1) == WS_SEND_QUEUED) {
+		drain_queued++;
+	}
+}
+
+static void drain_drain(ws_server_t *s, ws_conn_t *c)
+{
+	drain_calls++;
+	drain_over += ws_conn_buffered_amount(c) > ws_server_config(s)->low_water_mark;
+}
+
+static void test_drain_fires_under_low_water(void)
+{
+	/*
+	 * Regression (found by fuzz_engine): when reading had paused on
+	 * backpressure, the input saved meanwhile was processed before the
+	 * drain event, so its replies filled the queue again and "drain"
+	 * reported a backlog over the low-water mark.
+	 */
+	static const ws_server_handler_t h = { NULL, NULL, drain_message, NULL, on_close, drain_drain, NULL, on_timer, NULL, NULL };
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	cfg.max_buffered_amount = 4096;
+	cfg.low_water_mark = 1024;
+	int fd;
+	ws_server_t *s = paired_server(&cfg, &h, 0, &fd);
+	uint8_t buf[sizeof(test_request) + 32];
+	memcpy(buf, test_request, sizeof(test_request) - 1);
+	size_t n = sizeof(test_request) - 1;
+	uint8_t key[4] = { 9, 8, 7, 6 };
+	for (int i = 0; i < 2; i++) {
+		n += ws_frame_encode_header(buf + n, 1, 0, WS_OPCODE_TEXT, 1, key);
+		buf[n++] = 'q' ^ key[0];
+	}
+	CHECK_EQ_INT(write(fd, buf, n), (ssize_t)n);
+	reader_t r;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 50; i++) {
+		ws_server_run_once(s, 0);
+		reader_take(&r, fd);
+	}
+	CHECK_EQ_INT(r.nmsgs, 2);
+	CHECK_EQ_INT(drain_queued, 2);
+	CHECK(drain_calls >= 1);
+	CHECK_EQ_INT(drain_over, 0);
+	close(fd);
+	ws_server_free(s);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_server_end_to_end),
 	TEST(test_listen_errors),
 	TEST(test_backpressure_keeps_handshake),
 	TEST(test_backpressure_keeps_referenced_payload),
+	TEST(test_teardown_releases_referenced_payload),
+	TEST(test_memory_budget_not_held_by_pool),
+	TEST(test_drain_fires_under_low_water),
 };
 
 TEST_MAIN("server", tests)
