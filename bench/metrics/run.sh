@@ -14,13 +14,17 @@
 # Server on CPU 0, bench/loadgen on CPU 1.  Prints each run, then the median
 # per variant and the ratios on/off and off/base, of the throughput and of the
 # throughput per second of server CPU (which a busy machine disturbs less:
-# the server waiting for its CPU costs throughput but no CPU time).
+# the server waiting for its CPU costs throughput but no CPU time), and the
+# median of the per-round ratios (each round's runs are closest in time).
+# SCENARIOS="pipelined fanout" picks scenarios; QUIET=1 adds "quiet": metrics
+# on without the scraper.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-5}
 SECS=${2:-3}
 : "${SO:=$PWD/modules/websocket.so}"
 BASE_SO=${BASE_SO:-}
+SCENARIOS=${SCENARIOS:-pipelined fanout}
 work=$(mktemp -d)
 SRV=
 SCRAPER=
@@ -35,13 +39,14 @@ cp "$SO" "$work/on.so"
 [ -z "$BASE_SO" ] || cp "$BASE_SO" "$work/base.so"
 
 VARIANTS=(off on)
+[ -z "${QUIET:-}" ] || VARIANTS+=(quiet)
 [ -z "$BASE_SO" ] || VARIANTS+=(base)
 
 # run SCENARIO VARIANT: prints the throughput (messages or deliveries per second) and the server's CPU share.
 run() {
 	local scen=$1 var=$2 so=$work/on.so script args field extra=()
 	[ "$var" = base ] && so=$work/base.so
-	[ "$var" = on ] && extra=(--metrics /metrics)
+	[ "$var" = on ] || [ "$var" = quiet ] && extra=(--metrics /metrics)
 	case "$scen" in
 		pipelined) script=examples/echo.php; args=(echo -c 100 -P 16 -s 32); field=msgs_per_s ;;
 		fanout) script=examples/pubsub.php; args=(broadcast -n 999 -s 32 -W 64); field=deliveries_per_s ;;
@@ -93,7 +98,7 @@ run() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-for scen in pipelined fanout; do
+for scen in $SCENARIOS; do
 	: >"$work/$scen.txt"
 	for r in $(seq 1 "$ROUNDS"); do
 		# Rotate the order from round to round, so that each variant runs first, second and last alike.
@@ -109,10 +114,23 @@ for scen in pipelined fanout; do
 done
 
 echo
-for scen in pipelined fanout; do
+for scen in $SCENARIOS; do
 	[ -s "$work/$scen.reads" ] || continue
 	awk -v scen="$scen" '{ r += $1; n += $2 } END { printf "%s with metrics on: %d clock readings for %d %s, %.5f per %s\n", scen, r, n,
 		scen == "fanout" ? "deliveries" : "messages", r / n, scen == "fanout" ? "delivery" : "message" }' "$work/$scen.reads"
+done
+echo
+# Paired: the ratio of each round's two runs, whose conditions were closest; the median of those.
+for scen in $SCENARIOS; do
+	for pair in on/off ${BASE_SO:+off/base}; do
+		a=${pair%/*} b=${pair#*/}
+		awk -v a="$a" -v b="$b" '
+			{ v[$3 " " $4] = $5; c[$3 " " $4] = $7; r[$3] = 1 }
+			END { for (k in r) if (v[k " " b] > 0 && c[k " " b] > 0) { print v[k " " a] / v[k " " b], c[k " " a] / c[k " " b] } }
+		' "$work/$scen.txt" >"$work/pairs"
+		printf '%-10s %-9s paired median ratio: throughput %.3f, per CPU second %.3f (%d rounds)\n' "$scen" "$pair" \
+			"$(cut -d' ' -f1 "$work/pairs" | median)" "$(cut -d' ' -f2 "$work/pairs" | median)" "$(wc -l <"$work/pairs")"
+	done
 done
 echo
 for metric in throughput per-cpu-second; do
@@ -123,7 +141,7 @@ for metric in throughput per-cpu-second; do
 	printf '%10s' on/off
 	[ -z "$BASE_SO" ] || printf '%10s' off/base
 	echo
-	for scen in pipelined fanout; do
+	for scen in $SCENARIOS; do
 		declare -A med=()
 		for var in "${VARIANTS[@]}"; do
 			med[$var]=$(awk -v v="$var" -v c="$col" '$4 == v { print $c }' "$work/$scen.txt" | median)
