@@ -34,9 +34,10 @@ function samples(string $body): array
 }
 
 $a = WsClient::connect($w->port, '/a');
+// One at a time: a "message" handler is timed once per loop iteration, and these are two.
 $a->sendText('hello');
-$a->sendBinary('12345678');
 $a->recv();
+$a->sendBinary('12345678');
 $a->recv();
 $a->writeFrame(WsClient::PING, 'p');
 var_dump($a->readFrame()[0] === WsClient::PONG);
