@@ -16,7 +16,9 @@
 # throughput per second of server CPU (which a busy machine disturbs less:
 # the server waiting for its CPU costs throughput but no CPU time), and the
 # median of the per-round ratios (each round's runs are closest in time).
-# SCENARIOS="pipelined fanout" picks scenarios; QUIET=1 adds "quiet": metrics
+# SCENARIOS="pipelined fanout" picks scenarios ("echo": one message in flight,
+# about one message per loop iteration, the worst case for per-iteration
+# timing); QUIET=1 adds "quiet": metrics
 # on without the scraper.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,6 +51,7 @@ run() {
 	[ "$var" = on ] || [ "$var" = quiet ] && extra=(--metrics /metrics)
 	case "$scen" in
 		pipelined) script=examples/echo.php; args=(echo -c 100 -P 16 -s 32); field=msgs_per_s ;;
+		echo) script=examples/echo.php; args=(echo -c 100 -P 1 -s 32); field=msgs_per_s ;;
 		fanout) script=examples/pubsub.php; args=(broadcast -n 999 -s 32 -W 64); field=deliveries_per_s ;;
 	esac
 	taskset -c 0 php -d extension="$so" "$script" 0 "${extra[@]}" >"$work/srv.out" 2>/dev/null &
