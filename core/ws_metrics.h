@@ -44,7 +44,7 @@
  *   void ws_metrics_add(ws_metrics_t *dst, const ws_metrics_t *src);
  *       The renderer and the totals (clusterStats()) as described below.
  *
- * Neither function blocks or allocates except ws_metrics_render().
+ * None of them blocks; only ws_metrics_render() allocates (the text).
  */
 #ifndef WS_METRICS_H
 #define WS_METRICS_H

@@ -10,8 +10,11 @@
  * about 20-50 ns):
  *   - every handler call except "message": two clock reads each, per
  *     connection or per timer, never per message;
- *   - "message" handlers and fan-outs: only the first of each loop
- *     iteration (two reads per iteration, however many messages it handles);
+ *   - "message" handlers and fan-outs: only the first of every
+ *     WS_METRICS_SAMPLE_ITERS-th loop iteration (two reads per such
+ *     iteration, however many messages it handles), so that an echo server
+ *     handling one message per iteration pays a quarter of a read per
+ *     message for them;
  *   - loop iterations: one read per iteration (the wake-up time is the
  *     loop's own clock read);
  *   - handshakes: one read at the 101 (the accept time is the loop's).
@@ -60,10 +63,14 @@ static inline uint64_t ws__mt_begin(ws_server_t *s)
 	return s->mctl && s->mctl->timing ? ws__metrics_clock() : 0;
 }
 
-/* Start of a per-message call: timed only for the first of the loop iteration. */
+/* Per-message calls are timed in one loop iteration out of this many (a power of two). */
+#define WS_METRICS_SAMPLE_ITERS 8
+
+/* Start of a per-message call: timed only for the first of every WS_METRICS_SAMPLE_ITERS-th loop iteration. */
 static inline uint64_t ws__mt_begin_sampled(ws_server_t *s, uint64_t *last_iter)
 {
-	if (s->mctl == NULL || !s->mctl->timing || *last_iter == s->mctl->iter + 1) {
+	if (s->mctl == NULL || !s->mctl->timing || (s->mctl->iter & (WS_METRICS_SAMPLE_ITERS - 1)) != 0
+		|| *last_iter == s->mctl->iter + 1) {
 		return 0;
 	}
 	*last_iter = s->mctl->iter + 1;

@@ -27,13 +27,16 @@ if (($i = array_search('--workers', $args, true)) !== false) {
 }
 $port = (int) ($args[0] ?? 8080);
 
-$server = new WebSocket\Server('0.0.0.0', $port, [
+$options = [
     // No cap of our own (the default is 10,000): the benchmark fans out to
     // 10,000 subscribers plus a publisher; the open-files limit still applies.
     'max_connections' => 0,
     'workers' => $workers,
-    'metrics' => $metrics === null ? null : ['path' => $metrics, 'allow' => ['127.0.0.1', '::1']],
-]);
+];
+if ($metrics !== null) {
+    $options['metrics'] = ['path' => $metrics, 'allow' => ['127.0.0.1', '::1']];
+}
+$server = new WebSocket\Server('0.0.0.0', $port, $options);
 
 $server->on('open', function (WebSocket\Connection $conn) {
     $conn->subscribe('all');

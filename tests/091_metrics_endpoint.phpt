@@ -35,8 +35,8 @@ function samples(string $body): array
 
 $a = WsClient::connect($w->port, '/a');
 $a->sendText('hello');
-$a->sendBinary('12345678');
 $a->recv();
+$a->sendBinary('12345678');
 $a->recv();
 $a->writeFrame(WsClient::PING, 'p');
 var_dump($a->readFrame()[0] === WsClient::PONG);
@@ -58,7 +58,7 @@ foreach (['websocket_connections_accepted_total', 'websocket_connections_opened_
           'websocket_messages_received_total{type="text"}', 'websocket_messages_received_total{type="binary"}',
           'websocket_messages_sent_total{type="binary"}', 'websocket_received_bytes_total{type="text"}',
           'websocket_received_bytes_total{type="binary"}', 'websocket_pings_received_total', 'websocket_pongs_sent_total',
-          'websocket_open_connections', 'websocket_handler_duration_seconds_count{event="message"}',
+          'websocket_open_connections', 'websocket_handler_duration_seconds_count{event="open"}',
           'websocket_handshake_duration_seconds_count'] as $k) {
     echo $k, ' ', $m[$k] ?? 'missing', "\n";
 }
@@ -95,7 +95,7 @@ websocket_received_bytes_total{type="binary"} 8
 websocket_pings_received_total 1
 websocket_pongs_sent_total 1
 websocket_open_connections 1
-websocket_handler_duration_seconds_count{event="message"} 2
+websocket_handler_duration_seconds_count{event="open"} 2
 websocket_handshake_duration_seconds_count 2
 200 application/openmetrics-text; version=1.0.0; charset=utf-8 "# EOF\n"
 1 0

@@ -42,7 +42,8 @@ except Exception:
 }
 
 got=
-for _ in $(seq 1 120); do
+# Prometheus needs a few seconds to start on a busy machine, then scrapes every second.
+for _ in $(seq 1 240); do
 	kill -0 "$PROM_PID" 2>/dev/null || { cat "$TMP/prometheus.log" >&2; fail "prometheus exited"; }
 	got=$(query 'websocket_messages_received_total{job="websocket",type="text"}')
 	[ -n "$got" ] && break
