@@ -88,6 +88,8 @@ extern zend_class_entry *websocket_exception_ce;
 extern zend_class_entry *websocket_server_ce;
 extern zend_class_entry *websocket_connection_ce;
 extern zend_class_entry *websocket_request_ce;
+extern zend_class_entry *websocket_publisher_ce;
+void php_websocket_publisher_register(void);
 
 /* websocket_server.c */
 void php_websocket_server_register(void);
