@@ -26,7 +26,7 @@
 #ifdef WS_HAVE_HIREDIS
 
 #define WS_BROKER_BACKOFF_MIN_MS 100
-#define WS_BROKER_BACKOFF_MAX_MS 5000
+#define WS_BROKER_BACKOFF_MAX_MS 1600
 #define WS_BROKER_TICK_MS 200
 #define WS_BROKER_CHUNK 1024         /* channels per SUBSCRIBE command */
 

@@ -12,12 +12,12 @@
 //   node broker_client.js listen URLS CLIENTS TOPIC MESSAGE...
 //     Subscribes CLIENTS clients (spread over the nodes) to TOPIC, prints READY once
 //     Redis has them, then waits until every client got every MESSAGE exactly once.
-//   node broker_client.js stream URL_A URL_B
+//   node broker_client.js stream URL_A URL_B [down]
 //     One client per node, both on topic "live", each publishing "<node>-<seq>"
 //     every 20 ms.  Prints STREAMING; on the stdin line "BACK" (Redis is up again)
 //     it measures how long until each node receives a message the other node
 //     published after that line, prints "RESUME <ms>" and exits.  Local delivery
-//     must never stop, and nothing may arrive twice.
+//     must never stop, and nothing may arrive twice.  "down": Redis is not up yet.
 'use strict';
 const WebSocket = require('ws');
 const { execFileSync } = require('child_process');
@@ -142,7 +142,7 @@ async function listen(urls, n, topic, msgs) {
   process.exit(0);
 }
 
-async function stream(urlA, urlB) {
+async function stream(urlA, urlB, redisDown) {
   const a = await open(urlA), b = await open(urlB);
   a.name = 'A';
   b.name = 'B';
@@ -150,7 +150,7 @@ async function stream(urlA, urlB) {
     c.send('sub:live');
     await withTimeout(expect(c, /^subscribed:live$/), 'subscribe');
   }
-  await settle(['ws:t:live'], 2);
+  if (!redisDown) await settle(['ws:t:live'], 2);
   let seq = 0, backSeq = null, backAt = 0;
   const resumed = {};
   for (const c of [a, b]) {
@@ -193,11 +193,35 @@ async function stream(urlA, urlB) {
   process.exit(0);
 }
 
+// echo URL SECONDS: one client asks and publishes to itself every 50 ms for SECONDS;
+// the slowest answer must come within 500 ms (the loop never waits for Redis).
+async function echo(url, seconds) {
+  const c = await open(url);
+  c.send('sub:mine');
+  await withTimeout(expect(c, /^subscribed:mine$/), 'subscribe', 2000);
+  const end = Date.now() + seconds * 1000;
+  let worst = 0, n = 0;
+  while (Date.now() < end) {
+    const t0 = Date.now();
+    c.send(`sub:e${n}`);
+    await withTimeout(expect(c, new RegExp(`^subscribed:e${n}$`)), 'answer', 2000);
+    c.send(`pub:mine:m${n}`);
+    await withTimeout(expect(c, new RegExp(`^m${n}$`)), 'local publication', 2000);
+    worst = Math.max(worst, Date.now() - t0);
+    n++;
+    await sleep(50);
+  }
+  check(worst < 500, `slowest answer took ${worst} ms`);
+  console.log(`echo ok: ${n} round trips, slowest ${worst} ms`);
+  process.exit(0);
+}
+
 const [mode, ...args] = process.argv.slice(2);
 const run = {
   fanout: () => fanout(args[0].split(','), +args[1], +args[2], +args[3], +args[4], +args[5]),
   listen: () => listen(args[0].split(','), +args[1], args[2], args.slice(3)),
-  stream: () => stream(args[0], args[1]),
+  stream: () => stream(args[0], args[1], args[2] === 'down'),
+  echo: () => echo(args[0], +args[1]),
 }[mode];
 if (!run) {
   console.error('usage: broker_client.js fanout|listen|stream ...');

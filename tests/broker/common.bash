@@ -90,7 +90,7 @@ br_cleanup() {
 		for k in $(pgrep -P "${NODE_PIDS[$i]}" 2>/dev/null || true); do kill -KILL "$k" 2>/dev/null || true; done
 		kill -KILL "${NODE_PIDS[$i]}" 2>/dev/null || true
 	done
-	for k in ${EXTRA_PIDS:-}; do kill -KILL "$k" 2>/dev/null || true; done
+	for k in ${EXTRA_PIDS:-}; do { kill -KILL "$k"; wait "$k"; } 2>/dev/null || true; done
 	kill_redis
 	rm -rf "$BR_TMP"
 }
