@@ -1,6 +1,7 @@
 /*
  * websocket_publisher.c - WebSocket\Publisher: publishing to a cluster's
- * Redis broker from a process that runs no server (PHP-FPM, CLI).  Thin:
+ * Redis broker from a process that runs no server (PHP-FPM, CLI), and the
+ * server's broker counters in stats(true) and clusterStats().  Thin:
  * the URL, the wire format and the Redis calls are the core's
  * (core/ws_broker.c); this file maps arguments in and errors out.
  */
@@ -176,6 +177,25 @@ ZEND_METHOD(WebSocket_Publisher, broadcast)
 	r.data = ZSTR_VAL(data);
 	r.len = ZSTR_LEN(data);
 	php_websocket_publisher_send(INTERNAL_FUNCTION_PARAM_PASSTHRU, Z_WEBSOCKET_PUBLISHER_P(ZEND_THIS), &r);
+}
+
+void php_websocket_broker_stats(zval *arr, ws_server_t *core)
+{
+	ws_broker_stats_t bs;
+	if (!ws_server_broker_stats(core, &bs)) {
+		return;
+	}
+	zval b;
+	array_init(&b);
+	add_assoc_bool(&b, "connected", bs.connected != 0);
+	add_assoc_long(&b, "published", (zend_long)bs.published);
+	add_assoc_long(&b, "received", (zend_long)bs.received);
+	add_assoc_long(&b, "dropped", (zend_long)bs.dropped);
+	add_assoc_long(&b, "invalid", (zend_long)bs.invalid);
+	add_assoc_long(&b, "reconnects", (zend_long)bs.reconnects);
+	add_assoc_long(&b, "overflows", (zend_long)bs.overflows);
+	add_assoc_long(&b, "channels", (zend_long)bs.channels);
+	add_assoc_zval(arr, "broker", &b);
 }
 
 void php_websocket_publisher_register(void)

@@ -200,4 +200,5 @@ ZEND_METHOD(WebSocket_Server, clusterStats)
 	add_assoc_long(return_value, "bus_dropped", (zend_long)ws_server_bus_dropped(srv->core));
 	add_assoc_zval(return_value, "workers", &ctx.workers);
 	add_assoc_zval(return_value, "topics", &ctx.topics);
+	php_websocket_broker_stats(return_value, srv->core);
 }

@@ -837,6 +837,13 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 	put(&b, &nt, 4);
 	ws_map_each(&topics, topic_total_cb, &b);
 	ws_map_free(&topics);
+	if (m->broker) {
+		/* The node's broker counters ride at the end (read by ws_cluster.c). */
+		ws_broker_stats_t bs;
+		ws_broker_get_stats(m->broker, &bs);
+		put(&b, "B", 1);
+		put(&b, &bs, sizeof(bs));
+	}
 	if (!b.failed) {
 		for (size_t i = 0; i < m->nlinks_cap; i++) {
 			if (m->links[i] && m->links[i]->connected) {
