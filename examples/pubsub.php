@@ -3,11 +3,14 @@
  * Pub/sub fan-out: every client joins the topic "all", and every message a
  * client sends is published to "all" - the sender gets its own copy too.
  *
- *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH]
+ *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH] [--redis URL]
  *
  * With PORT 0 the system picks a free port, printed as "PORT=<n>" on stdout.
  * With --metrics, PATH on the same port answers Prometheus scrapes from
  * 127.0.0.1 (docs/METRICS.md).
+ * With --redis, several of these servers (on other ports or machines) share
+ * one Redis, e.g. --redis redis://127.0.0.1:6379: a message sent to any of
+ * them reaches the clients of all of them (docs/BROKER.md).
  * Then open a few clients, for example in browser consoles:
  *   ws = new WebSocket("ws://127.0.0.1:8080"); ws.onmessage = e => console.log(e.data); ws.send("hi")
  */
@@ -17,6 +20,11 @@ if (($i = array_search('--metrics', $args, true)) !== false) {
     $metrics = $args[$i + 1] ?? '/metrics';
     array_splice($args, $i, 2);
 }
+$redis = null;
+if (($i = array_search('--redis', $args, true)) !== false) {
+    $redis = $args[$i + 1] ?? 'redis://127.0.0.1:6379';
+    array_splice($args, $i, 2);
+}
 $port = (int) ($args[0] ?? 8080);
 
 $server = new WebSocket\Server('0.0.0.0', $port, [
@@ -24,6 +32,7 @@ $server = new WebSocket\Server('0.0.0.0', $port, [
     // 10,000 subscribers plus a publisher; the open-files limit still applies.
     'max_connections' => 0,
     'metrics' => $metrics === null ? null : ['path' => $metrics, 'allow' => ['127.0.0.1', '::1']],
+    'broker' => $redis,
 ]);
 
 $server->on('open', function (WebSocket\Connection $conn) {
