@@ -229,6 +229,8 @@ zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg)
 					"option \"broker\": the websocket extension was built without Redis support (hiredis)", 0);
 				return FAILURE;
 			}
+		} else if (key_is(key, "broker_buffer")) {
+			if (opt_size(key, v, 64 * 1024, ZEND_LONG_MAX, &sz) == FAILURE) return FAILURE;
 		} else if (key_is(key, "broker_prefix")) {
 			char err[128];
 			if (Z_TYPE_P(v) != IS_STRING || strlen(Z_STRVAL_P(v)) != Z_STRLEN_P(v)
@@ -397,7 +399,9 @@ zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 	}
 	if ((v = zend_hash_str_find_deref(opts, "broker", sizeof("broker") - 1)) && Z_TYPE_P(v) == IS_STRING) {
 		zval *pv = zend_hash_str_find_deref(opts, "broker_prefix", sizeof("broker_prefix") - 1);
-		if (ws_server_set_broker(core, Z_STRVAL_P(v), pv && Z_TYPE_P(pv) == IS_STRING ? Z_STRVAL_P(pv) : NULL) != 0) {
+		zval *bv = zend_hash_str_find_deref(opts, "broker_buffer", sizeof("broker_buffer") - 1);
+		size_t cap = bv && Z_TYPE_P(bv) == IS_LONG ? (size_t)Z_LVAL_P(bv) : 0;
+		if (ws_server_set_broker(core, Z_STRVAL_P(v), pv && Z_TYPE_P(pv) == IS_STRING ? Z_STRVAL_P(pv) : NULL, cap) != 0) {
 			zend_throw_exception(websocket_exception_ce, "out of memory", 0);
 			return FAILURE;
 		}

@@ -22,7 +22,7 @@ static char *dup_str(const char *s)
 	return d;
 }
 
-int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix)
+int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix, size_t max_pending)
 {
 	if (s->running) {
 		errno = EBUSY;
@@ -32,6 +32,7 @@ int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix)
 	ws_free(s->broker_prefix);
 	s->broker_url = url ? dup_str(url) : NULL;
 	s->broker_prefix = prefix ? dup_str(prefix) : NULL;
+	s->broker_buffer = max_pending;
 	if ((url && s->broker_url == NULL) || (prefix && s->broker_prefix == NULL)) {
 		errno = ENOMEM;
 		return -1;
@@ -42,6 +43,11 @@ int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix)
 const char *ws_server_broker_url(const ws_server_t *s)
 {
 	return s->broker_url;
+}
+
+size_t ws_server_broker_buffer(const ws_server_t *s)
+{
+	return s->broker_buffer;
 }
 
 const char *ws_server_broker_prefix(const ws_server_t *s)
@@ -77,6 +83,7 @@ void ws__cluster_start(ws_server_t *s)
 	memset(&bc, 0, sizeof(bc));
 	bc.url = s->broker_url;
 	bc.prefix = s->broker_prefix;
+	bc.max_pending = s->broker_buffer;
 	bc.on_record = on_record;
 	bc.on_warning = on_warning;
 	bc.arg = s;

@@ -913,6 +913,7 @@ static void broker_start(master_t *m)
 	memset(&bc, 0, sizeof(bc));
 	bc.url = m->cfg.broker_url;
 	bc.prefix = m->cfg.broker_prefix;
+	bc.max_pending = m->cfg.broker_buffer;
 	bc.on_record = broker_record;
 	bc.on_warning = broker_warning;
 	bc.arg = m;

@@ -20,6 +20,7 @@ typedef struct ws_master_config {
 	size_t nlisteners;
 	const char *broker_url;      /* the Redis broker of the node (ws_broker.h), or NULL */
 	const char *broker_prefix;   /* its channel prefix, NULL: "ws" */
+	size_t broker_buffer;        /* its output cap, 0: 64 MiB */
 } ws_master_config_t;
 
 /* What a worker process needs to know about itself. */

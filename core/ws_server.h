@@ -155,11 +155,14 @@ size_t ws_server_listener_count(const ws_server_t *s);
 int ws_server_set_document_root(ws_server_t *s, const char *path);
 /*
  * Sets the Redis broker (docs/BROKER.md): url as ws_broker_url_parse()
- * takes it (NULL: none), prefix of its channels (NULL: "ws").  Copied.
+ * takes it (NULL: none), prefix of its channels (NULL: "ws"), max_pending
+ * the bytes held for Redis at most (0: 64 MiB).  Copied.
  * Takes effect at run(): a single process links itself, a supervisor links
  * the node, a worker leaves it to its supervisor.  0 or -1 (EBUSY, ENOMEM).
  */
-int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix);
+int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix, size_t max_pending);
+/* The output cap of the broker link in bytes (0: the default, 64 MiB). */
+size_t ws_server_broker_buffer(const ws_server_t *s);
 const char *ws_server_broker_url(const ws_server_t *s);
 const char *ws_server_broker_prefix(const ws_server_t *s);
 /* The broker counters of this process (the latest ones after run() returned).  1 if a broker is set, else 0. */

@@ -291,6 +291,7 @@ struct ws_server {
 	size_t cluster_len;
 	int *adopt_fds;              /* listening sockets inherited through exec */
 	char *broker_url, *broker_prefix; /* the Redis broker option (ws_cluster.c) */
+	size_t broker_buffer;
 	ws_broker_t *broker;         /* single process while running: the node's link */
 	ws_broker_stats_t broker_last; /* its counters when it stopped */
 	size_t adopt_n, adopt_next;
