@@ -5,6 +5,7 @@
  *   php -d extension=websocket examples/chat/server.php [--host 127.0.0.1] [--port 8080]
  *       [--moderator-token TOKEN]            (or the CHAT_MODERATOR_TOKEN environment variable)
  *       [--tls-cert CERT.pem --tls-key KEY.pem]   (serve https:// and wss:// instead)
+ *       [--workers N]                        (N worker processes; see PROTOCOL.md, "Several workers")
  *
  * Then open the printed URL in a few browser tabs. One port serves both the
  * page (public/, through the document_root option) and the WebSocket
@@ -17,6 +18,8 @@
  *    message out to the room in C, encoding the frame once;
  *  - timers (after) to coalesce updates, the "handshake" event to pick the
  *    endpoint, the "request" event for a small JSON endpoint;
+ *  - worker processes: state shared through sendToWorkers() records that
+ *    every worker applies in the same order (the Chat class comment);
  *  - defending the room: size limits, rate limits, strict input validation,
  *    and close codes that tell the client why it was disconnected.
  */
@@ -58,23 +61,118 @@ final class Member
     /** @var list<float> arrival times of the recent messages, for the rate limit */
     public array $recent = [];
     public bool $warned = false;
+    public bool $claimed = false;  // a "claim" record went out: a "leave" record follows on close
+    public int $pending = 0;       // records of this connection that have not come back yet
+    /** @var list<array{string, bool}> messages that arrived while a record was pending */
+    public array $queued = [];
 }
 
+/*
+ * The user list is shared state: with several worker processes (--workers N)
+ * a user may sit on any of them. Every change to it is a *record* (claim,
+ * move, leave, purge) that goes to every worker through sendToWorkers(), and
+ * each worker applies the records to its own copy, $members. The supervisor
+ * sequences all worker messages, so every worker applies the same records in
+ * the same order and the copies stay equal: a nickname belongs to the first
+ * claim in that order, decided identically everywhere, without a lock.
+ * Without workers a record is applied at once, in the handler that made it.
+ * The details are in PROTOCOL.md ("Several workers").
+ */
 final class Chat
 {
-    /** @var array<string, Connection> nickname key (see key()) => connection */
+    /** @var array<string, array{id: int, pid: int, w: int, nick: string, room: string, session: string}> nickname key (see key()) => who holds it, on any worker */
     private array $members = [];
+    /** @var array<int, string> connection id => nickname key */
+    private array $keyOf = [];
+    /** @var array<int, Connection> this worker's connections, by id */
+    private array $local = [];
     /** @var array<string, list<array>> room => its last HISTORY messages, least recently active room first */
     private array $history = [];
     private bool $roomsDirty = false;
+    private readonly bool $cluster;  // several workers
+    private bool $synced;            // $members is complete (a new worker waits for a snapshot)
+    private bool $helloSeen = false; // our own "hello" came back: what follows is ours to apply
+    /** @var list<array> records received between our "hello" and the snapshot */
+    private array $backlog = [];
+    private int $pid = 0;
+    /** @var array<int, float> pids we already asked to purge => when */
+    private array $purged = [];
 
     public function __construct(private readonly Server $server, private readonly string $moderatorToken)
     {
+        $this->cluster = $server->workerCount() > 1;
+        $this->synced = !$this->cluster;
+    }
+
+    public function onWorkerStart(int $worker): void
+    {
+        if (!$this->cluster) {
+            return;
+        }
+        // A worker starts with an empty list: it asks the others for theirs.
+        $this->pid = getmypid();
+        $this->record(['t' => 'hello', 'pid' => $this->pid]);
+        // Nobody answered: this is the first generation, everyone started empty.
+        $this->server->after(1000, function () {
+            if (!$this->synced) {
+                $this->helloSeen = true;
+                $this->becomeSynced([]);
+            }
+        });
+        // A worker that died (crash, kill) leaves users behind: drop them.
+        $this->server->every(2000, $this->purgeDeadWorkers(...));
+    }
+
+    public function onWorkerMessage(string $data, int $fromWorker): void
+    {
+        if (!$this->cluster) {
+            return;
+        }
+        $r = json_decode($data, true, 8, JSON_THROW_ON_ERROR);
+        $type = $r['t'];
+        if (!$this->synced) {
+            if ($type === 'hello' && $r['pid'] === $this->pid) {
+                $this->helloSeen = true;   // everything before it is in the snapshot
+            } elseif ($type === 'snapshot' && $r['to'] === $this->pid && $this->helloSeen) {
+                $this->becomeSynced($r['members']);
+            } elseif ($this->helloSeen && $type !== 'snapshot' && $type !== 'hello') {
+                $this->backlog[] = $r;
+            }
+            return;
+        }
+        if ($type === 'hello') {
+            if ($r['pid'] !== $this->pid) {
+                // Our list as of the hello: the newcomer applies what follows the hello itself.
+                $this->record(['t' => 'snapshot', 'to' => $r['pid'], 'members' => array_values($this->members)]);
+            }
+        } elseif ($type !== 'snapshot') {
+            $this->apply($r);
+        }
+    }
+
+    /** @param list<array> $members */
+    private function becomeSynced(array $members): void
+    {
+        foreach ($members as $m) {
+            $this->members[self::key($m['nick'])] = $m;
+            $this->keyOf[$m['id']] = self::key($m['nick']);
+        }
+        $this->synced = true;
+        $backlog = $this->backlog;
+        $this->backlog = [];
+        foreach ($backlog as $r) {
+            $this->apply($r);
+        }
+        $this->roomsChanged();
+        foreach ($this->local as $conn) {
+            $this->replay($conn);
+        }
     }
 
     public function onOpen(Connection $conn): void
     {
         $conn->data = new Member();
+        $this->local[$conn->id] = $conn;
         // The join screen offers the rooms that exist, so send them right away.
         $this->send($conn, ['type' => 'rooms', 'rooms' => $this->rooms()]);
     }
@@ -84,6 +182,16 @@ final class Chat
         if (!$this->withinRateLimit($conn)) {
             return;
         }
+        if (!$this->synced || $conn->data->pending > 0) {
+            // Wait for our record to come back: a "say" right after "room" belongs to the new room.
+            $conn->data->queued[] = [$data, $binary];
+            return;
+        }
+        $this->handle($conn, $data, $binary);
+    }
+
+    private function handle(Connection $conn, string $data, bool $binary): void
+    {
         $type = null;
         try {
             if ($binary) {
@@ -115,17 +223,40 @@ final class Chat
             };
         } catch (ChatError $e) {
             // A bad message costs its sender an error reply, nothing more.
-            $this->send($conn, ['type' => 'error', 'code' => $e->reason, 'message' => $e->getMessage(), 'request' => $type]);
+            $this->error($conn, $e->reason, $e->getMessage(), $type);
         }
+    }
+
+    /** Handles the messages that waited for a record, once none is pending. */
+    private function replay(Connection $conn): void
+    {
+        $me = $conn->data;
+        while ($this->synced && $me->pending === 0 && $me->queued !== [] && $conn->isOpen()) {
+            [$data, $binary] = array_shift($me->queued);
+            $this->handle($conn, $data, $binary);
+        }
+    }
+
+    /** One of this connection's records came back. */
+    private function settled(Connection $conn): void
+    {
+        $conn->data->pending--;
+        $this->replay($conn);
     }
 
     public function onClose(Connection $conn, int $code, string $reason): void
     {
+        unset($this->local[$conn->id]);
         $me = $conn->data;
-        if (!$me instanceof Member || $me->nick === '') {
+        if (!$me instanceof Member) {
+            return;
+        }
+        if ($me->claimed) {
+            $this->record(['t' => 'leave', 'id' => $conn->id]);
+        }
+        if ($me->nick === '') {
             return; // never joined, or its nickname went to a newer connection
         }
-        unset($this->members[self::key($me->nick)]);
         $this->publishLeave($conn, match (true) {
             $me->kickedBy !== null => ['reason' => 'kicked', 'by' => $me->kickedBy, 'text' => $me->kickReason],
             $code === 1006 => ['reason' => 'lost'], // no closing handshake: network trouble
@@ -144,25 +275,20 @@ final class Chat
         $nick = self::nickname(self::field($msg, 'nick'));
         $room = self::roomName(self::field($msg, 'room', 'lobby'));
         $this->checkRoomLimit($room);
-        $holder = $this->members[self::key($nick)] ?? null;
-        if ($holder !== null) {
-            // Taken, unless the holder is this very browser tab coming back
-            // after a network drop before the server noticed the old socket died.
-            $session = $msg['session'] ?? null;
-            if (!is_string($session) || !hash_equals($holder->data->session, $session)) {
-                throw new ChatError('nick_taken', "The nickname \"$nick\" is taken.");
-            }
-            $holder->unsubscribe("room:{$holder->data->room}");
-            $holder->data->nick = ''; // its close event must not announce a leave
-            $holder->close(4001, 'Replaced by a newer connection');
-            unset($this->members[self::key($nick)]);
-            $this->publish($holder->data->room, ['type' => 'leave', 'nick' => $nick, 'reason' => 'lost']);
-        }
-        $me->nick = $nick;
-        $me->session = bin2hex(random_bytes(16));
-        $this->members[self::key($nick)] = $conn;
-        $this->send($conn, ['type' => 'welcome', 'nick' => $nick, 'session' => $me->session]);
-        $this->enter($conn, $room);
+        $session = $msg['session'] ?? null;
+        // Whether the nickname is free is decided when the claim comes back (applyClaim).
+        $me->claimed = true;
+        $me->pending++;
+        $this->record([
+            't' => 'claim',
+            'id' => $conn->id,
+            'pid' => $this->pid,
+            'w' => $this->server->workerId(),
+            'nick' => $nick,
+            'room' => $room,
+            'session' => is_string($session) ? $session : null,
+            'new' => bin2hex(random_bytes(16)),
+        ]);
     }
 
     /** Joins $room (creating it), leaving the current one: {"type":"room","room":"games"} */
@@ -173,21 +299,8 @@ final class Chat
             throw new ChatError('same_room', "You are already in #$room.");
         }
         $this->checkRoomLimit($room);
-        if ($me->room !== '') {
-            $conn->unsubscribe("room:{$me->room}");
-            $this->publishLeave($conn, ['reason' => 'left']);
-        }
-        $me->room = $room;
-        $conn->subscribe("room:$room");
-        $this->send($conn, [
-            'type' => 'room',
-            'room' => $room,
-            'users' => $this->usersIn($room),
-            'history' => $this->history[$room] ?? [],
-        ]);
-        $this->publish($room, ['type' => 'join', 'nick' => $me->nick], except: $conn);
-        $this->roomsChanged();
-        echo "{$me->nick} joined #$room\n";
+        $me->pending++;
+        $this->record(['t' => 'move', 'id' => $conn->id, 'room' => $room]);
     }
 
     /** {"type":"say","text":"hello"} */
@@ -197,6 +310,7 @@ final class Chat
         $text = self::text(self::field($msg, 'text'));
         $message = ['type' => 'message', 'room' => $me->room, 'from' => $me->nick, 'text' => $text, 'ts' => self::now()];
         // Most recently active room last: forgetIdleRooms() drops the coldest first.
+        // (With workers, each worker keeps the history of the messages its own users sent.)
         $lines = $this->history[$me->room] ?? [];
         unset($this->history[$me->room]);
         $lines[] = $message;
@@ -210,18 +324,23 @@ final class Chat
     private function privateMessage(Connection $conn, array $msg): void
     {
         $to = $this->member(self::field($msg, 'to'));
-        if ($to === $conn) {
+        if ($to['id'] === $conn->id) {
             throw new ChatError('bad_target', 'You cannot send a private message to yourself.');
         }
-        $message = [
+        $message = self::json([
             'type' => 'private',
             'from' => $conn->data->nick,
-            'to' => $to->data->nick,
+            'to' => $to['nick'],
             'text' => self::text(self::field($msg, 'text')),
             'ts' => self::now(),
-        ];
-        $this->send($to, $message);
-        $this->send($conn, $message);
+        ]);
+        $target = $this->local[$to['id']] ?? null;
+        if ($target !== null) {
+            $target->send($message);
+        } else {
+            $this->record(['t' => 'pm', 'id' => $to['id'], 'data' => $message]); // the worker that holds it delivers
+        }
+        $conn->send($message);
     }
 
     /** {"type":"mod","token":"..."} */
@@ -243,18 +362,187 @@ final class Chat
             throw new ChatError('forbidden', 'Only moderators can kick: use /mod TOKEN first.');
         }
         $target = $this->member(self::field($msg, 'nick'));
-        if ($target === $conn) {
+        if ($target['id'] === $conn->id) {
             throw new ChatError('bad_target', 'You cannot kick yourself.');
         }
         $reason = self::text(self::field($msg, 'reason', 'No reason given'), 200);
-        $target->data->kickedBy = $conn->data->nick;
+        $local = $this->local[$target['id']] ?? null;
+        if ($local !== null) {
+            $this->kickLocal($local, $conn->data->nick, $reason);
+        } else {
+            $this->record(['t' => 'kick', 'id' => $target['id'], 'by' => $conn->data->nick, 'reason' => $reason]);
+        }
+        if ($target['room'] !== $conn->data->room) { // otherwise the leave notice says it
+            $this->send($conn, ['type' => 'notice', 'text' => "{$target['nick']} was kicked.", 'ts' => self::now()]);
+        }
+    }
+
+    private function kickLocal(Connection $target, string $by, string $reason): void
+    {
+        $target->data->kickedBy = $by;
         $target->data->kickReason = $reason;
-        $this->send($target, ['type' => 'kicked', 'by' => $conn->data->nick, 'reason' => $reason]);
+        $this->send($target, ['type' => 'kicked', 'by' => $by, 'reason' => $reason]);
         // A close reason is at most 123 bytes: cut it, on a character boundary.
         $target->close(4000, self::cut($reason, 123));
-        if ($target->data->room !== $conn->data->room) { // otherwise the leave notice says it
-            $this->send($conn, ['type' => 'notice', 'text' => "{$target->data->nick} was kicked.", 'ts' => self::now()]);
+    }
+
+    // ------------------------------------------------------------ records
+
+    /** Every worker applies every record, in the same order (at once without workers). */
+    private function record(array $r): void
+    {
+        if ($this->cluster) {
+            $this->server->sendToWorkers(self::json($r));
+        } else {
+            $this->apply($r);
         }
+    }
+
+    private function apply(array $r): void
+    {
+        match ($r['t']) {
+            'claim' => $this->applyClaim($r),
+            'move' => $this->applyMove($r),
+            'leave' => $this->applyLeave($r['id']),
+            'purge' => $this->applyPurge($r['pid']),
+            'pm' => isset($this->local[$r['id']]) ? $this->local[$r['id']]->send($r['data']) : null,
+            'kick' => isset($this->local[$r['id']]) ? $this->kickLocal($this->local[$r['id']], $r['by'], $r['reason']) : null,
+            default => null,
+        };
+    }
+
+    /** The first claim of a nickname wins; a later one only with the holder's session. */
+    private function applyClaim(array $r): void
+    {
+        $key = self::key($r['nick']);
+        $holder = $this->members[$key] ?? null;
+        $conn = $this->local[$r['id']] ?? null; // the claimant, if it is ours and still open
+        if ($holder !== null) {
+            // Taken, unless the holder is this very browser tab coming back
+            // after a network drop before the server noticed the old socket died.
+            if ($r['session'] === null || !hash_equals($holder['session'], $r['session'])) {
+                if ($conn !== null) {
+                    $this->error($conn, 'nick_taken', "The nickname \"{$r['nick']}\" is taken.", 'join');
+                    $this->settled($conn);
+                }
+                return;
+            }
+            unset($this->members[$key], $this->keyOf[$holder['id']]);
+            $old = $this->local[$holder['id']] ?? null;
+            if ($old !== null) {
+                $old->unsubscribe("room:{$holder['room']}");
+                $old->data->nick = ''; // its close event must not announce a leave
+                $old->close(4001, 'Replaced by a newer connection');
+            }
+            if ($conn !== null) {
+                $this->publish($holder['room'], ['type' => 'leave', 'nick' => $holder['nick'], 'reason' => 'lost']);
+            }
+        }
+        $this->members[$key] = [
+            'id' => $r['id'], 'pid' => $r['pid'], 'w' => $r['w'],
+            'nick' => $r['nick'], 'room' => $r['room'], 'session' => $r['new'],
+        ];
+        $this->keyOf[$r['id']] = $key;
+        if ($this->cluster) {
+            $this->roomsChanged();
+        }
+        if ($conn !== null) {
+            $me = $conn->data;
+            $me->nick = $r['nick'];
+            $me->session = $r['new'];
+            $welcome = ['type' => 'welcome', 'nick' => $r['nick'], 'session' => $r['new']];
+            if ($this->cluster) {
+                $welcome['worker'] = $this->server->workerId(); // which worker holds you (for tests)
+            }
+            $this->send($conn, $welcome);
+            $this->enterLocal($conn, $r['room']);
+            $this->settled($conn);
+        }
+    }
+
+    private function applyMove(array $r): void
+    {
+        $key = $this->keyOf[$r['id']] ?? null;
+        if ($key !== null) {
+            $this->members[$key]['room'] = $r['room'];
+        }
+        $conn = $this->local[$r['id']] ?? null;
+        if ($conn !== null) {
+            $this->enterLocal($conn, $r['room']);
+            $this->settled($conn);
+        } elseif ($this->cluster) {
+            $this->roomsChanged();
+        }
+    }
+
+    private function applyLeave(int $id): void
+    {
+        $key = $this->keyOf[$id] ?? null;
+        unset($this->keyOf[$id]);
+        if ($key !== null && ($this->members[$key]['id'] ?? null) === $id) {
+            unset($this->members[$key]);
+            if ($this->cluster) {
+                $this->roomsChanged();
+            }
+        }
+    }
+
+    /** The worker process $pid is gone: its users are. Each worker tells its own users in those rooms. */
+    private function applyPurge(int $pid): void
+    {
+        foreach ($this->members as $key => $m) {
+            if ($m['pid'] !== $pid) {
+                continue;
+            }
+            unset($this->members[$key], $this->keyOf[$m['id']]);
+            $notice = self::json(['type' => 'leave', 'nick' => $m['nick'], 'reason' => 'lost', 'room' => $m['room'], 'ts' => self::now()]);
+            foreach ($this->local as $conn) {
+                if ($conn->data->nick !== '' && $conn->data->room === $m['room']) {
+                    $conn->send($notice);
+                }
+            }
+            echo "{$m['nick']} dropped: worker {$m['w']} (pid $pid) is gone\n";
+        }
+        $this->roomsChanged();
+    }
+
+    /** Every 2 s: a worker process that holds users but no longer exists gets a "purge" record. */
+    private function purgeDeadWorkers(): void
+    {
+        if (!$this->synced || !function_exists('posix_kill')) {
+            return;
+        }
+        $now = hrtime(true) / 1e9;
+        foreach (array_unique(array_column($this->members, 'pid')) as $pid) {
+            if ($pid === $this->pid || ($this->purged[$pid] ?? 0) > $now - 10) {
+                continue;
+            }
+            if (!posix_kill($pid, 0) && posix_get_last_error() === 3 /* ESRCH */) {
+                $this->purged[$pid] = $now;
+                $this->record(['t' => 'purge', 'pid' => $pid]);
+            }
+        }
+    }
+
+    /** Our connection enters $room (its record came back), leaving the current one. */
+    private function enterLocal(Connection $conn, string $room): void
+    {
+        $me = $conn->data;
+        if ($me->room !== '') {
+            $conn->unsubscribe("room:{$me->room}");
+            $this->publishLeave($conn, ['reason' => 'left']);
+        }
+        $me->room = $room;
+        $conn->subscribe("room:$room");
+        $this->send($conn, [
+            'type' => 'room',
+            'room' => $room,
+            'users' => $this->usersIn($room),
+            'history' => $this->history[$room] ?? [],
+        ]);
+        $this->publish($room, ['type' => 'join', 'nick' => $me->nick], except: $conn);
+        $this->roomsChanged();
+        echo "{$me->nick} joined #$room\n";
     }
 
     /**
@@ -303,7 +591,15 @@ final class Chat
         $this->roomsDirty = true;
         $this->server->after(100, function () {
             $this->roomsDirty = false;
-            $this->server->broadcast(self::json(['type' => 'rooms', 'rooms' => $this->rooms()]));
+            $rooms = self::json(['type' => 'rooms', 'rooms' => $this->rooms()]);
+            if (!$this->cluster) {
+                $this->server->broadcast($rooms);
+                return;
+            }
+            // Every worker saw the same records: each one tells its own connections.
+            foreach ($this->local as $conn) {
+                $conn->send($rooms);
+            }
         });
     }
 
@@ -311,9 +607,16 @@ final class Chat
     private function rooms(): array
     {
         $rooms = array_fill_keys(DEFAULT_ROOMS, 0);
-        foreach ($this->server->topics() as $topic => $subscribers) {
-            if (str_starts_with($topic, 'room:')) {
-                $rooms[substr($topic, 5)] = $subscribers;
+        if ($this->cluster) {
+            // Subscriber counts are per worker: count the shared user list instead.
+            foreach ($this->members as $m) {
+                $rooms[$m['room']] = ($rooms[$m['room']] ?? 0) + 1;
+            }
+        } else {
+            foreach ($this->server->topics() as $topic => $subscribers) {
+                if (str_starts_with($topic, 'room:')) {
+                    $rooms[substr($topic, 5)] = $subscribers;
+                }
             }
         }
         $list = [];
@@ -327,9 +630,9 @@ final class Chat
     private function usersIn(string $room): array
     {
         $nicks = [];
-        foreach ($this->members as $conn) {
-            if ($conn->data->room === $room) {
-                $nicks[] = $conn->data->nick;
+        foreach ($this->members as $m) {
+            if ($m['room'] === $room) {
+                $nicks[] = $m['nick'];
             }
         }
         natcasesort($nicks);
@@ -338,8 +641,15 @@ final class Chat
 
     private function checkRoomLimit(string $room): void
     {
-        $exists = in_array($room, DEFAULT_ROOMS, true) || $this->server->subscribers("room:$room") > 0;
-        if (!$exists && count($this->server->topics()) >= MAX_ROOMS) {
+        if ($this->cluster) {
+            $open = array_unique(array_column($this->members, 'room'));
+            $exists = in_array($room, DEFAULT_ROOMS, true) || in_array($room, $open, true);
+            $count = count($open);
+        } else {
+            $exists = in_array($room, DEFAULT_ROOMS, true) || $this->server->subscribers("room:$room") > 0;
+            $count = count($this->server->topics());
+        }
+        if (!$exists && $count >= MAX_ROOMS) {
             throw new ChatError('too_many_rooms', 'Too many rooms are open: join an existing one.');
         }
     }
@@ -357,7 +667,8 @@ final class Chat
         }
     }
 
-    private function member(string $nick): Connection
+    /** @return array{id: int, pid: int, w: int, nick: string, room: string, session: string} */
+    private function member(string $nick): array
     {
         return $this->members[self::key($nick)] ?? throw new ChatError('no_such_user', "Nobody called \"$nick\" is online.");
     }
@@ -365,6 +676,11 @@ final class Chat
     private function send(Connection $conn, array $message): void
     {
         $conn->send(self::json($message));
+    }
+
+    private function error(Connection $conn, string $code, string $text, ?string $request): void
+    {
+        $this->send($conn, ['type' => 'error', 'code' => $code, 'message' => $text, 'request' => $request]);
     }
 
     private function publish(string $room, array $message, ?Connection $except = null): void
@@ -443,9 +759,9 @@ final class Chat
 
 // ---------------------------------------------------------------- setup
 
-$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'tls-cert:', 'tls-key:', 'help']);
+$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'tls-cert:', 'tls-key:', 'workers:', 'help']);
 if (isset($opts['help'])) {
-    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN] [--tls-cert CERT --tls-key KEY]\n",
+    echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN] [--tls-cert CERT --tls-key KEY] [--workers N]\n",
         "The token can also come from CHAT_MODERATOR_TOKEN; without either, one is generated and printed.\n";
     exit(0);
 }
@@ -456,10 +772,19 @@ if (!preg_match('/^\d{1,5}$/D', $port) || (int) $port > 65535) {
     exit(2);
 }
 $port = (int) $port;
+$workers = (string) ($opts['workers'] ?? '1');
+if (!preg_match('/^\d{1,3}$/D', $workers) || (int) $workers < 1) {
+    fprintf(STDERR, "server.php: --workers must be a number from 1 to 999\n");
+    exit(2);
+}
+$workers = (int) $workers;
 $token = (string) ($opts['moderator-token'] ?? getenv('CHAT_MODERATOR_TOKEN') ?: '');
 $generated = $token === '';
 if ($generated) {
     $token = bin2hex(random_bytes(12));
+    // A reload (SIGUSR2) runs this script again in each new worker: they must
+    // keep this token, not make their own.
+    putenv("CHAT_MODERATOR_TOKEN=$token");
 }
 
 $options = [
@@ -469,12 +794,17 @@ $options = [
     'pong_timeout' => 10,                    //   pulled out) so their nicknames free up
     'max_connections_per_ip' => 50,
 ];
+if ($workers > 1) {
+    $options['workers'] = $workers;          // N processes accept and run the handlers
+}
 $tls = isset($opts['tls-cert'], $opts['tls-key']);
 if ($tls) {
     // The same port then serves https:// for the page and wss:// for the socket.
     $options['tls_cert'] = (string) $opts['tls-cert'];
     $options['tls_key'] = (string) $opts['tls-key'];
 }
+// Set in the workers that a reload starts (the constructor reads and clears it).
+$reloaded = getenv('WEBSOCKET_WORKER') !== false;
 $server = new Server($host, $port, $options);
 $chat = new Chat($server, $token);
 
@@ -487,23 +817,44 @@ $server->on('handshake', function (Request $request) {
 // Plain HTTP requests come here first; unanswered ones fall back to document_root.
 $server->on('request', function (Request $request) use ($server) {
     if ($request->path === '/stats') {
-        $stats = $server->stats();
-        $request->respond(200, json_encode([
-            'online' => $stats['connections'],
-            'rooms' => $server->topics(),
-            'messages_in' => $stats['messages_in'],
-            'messages_out' => $stats['messages_out'],
-        ]) . "\n", ['Content-Type' => 'application/json']);
+        if ($server->workerCount() > 1) {
+            // The whole server, about a second old, whichever worker answers.
+            $cluster = $server->clusterStats();
+            $summary = [
+                'online' => $cluster['connections'],
+                'rooms' => $cluster['topics'],
+                'messages_in' => array_sum(array_column($cluster['workers'], 'messages_in')),
+                'messages_out' => array_sum(array_column($cluster['workers'], 'messages_out')),
+                'workers' => array_map(fn (array $w) => $w['pid'], $cluster['workers']), // worker id => pid
+            ];
+        } else {
+            $stats = $server->stats();
+            $summary = [
+                'online' => $stats['connections'],
+                'rooms' => $server->topics(),
+                'messages_in' => $stats['messages_in'],
+                'messages_out' => $stats['messages_out'],
+            ];
+        }
+        $request->respond(200, json_encode($summary) . "\n", ['Content-Type' => 'application/json']);
     }
 });
 $server->on('open', $chat->onOpen(...));
 $server->on('message', $chat->onMessage(...));
 $server->on('close', $chat->onClose(...));
+$server->on('workerStart', $chat->onWorkerStart(...));
+$server->on('workerMessage', $chat->onWorkerMessage(...));
 // A bug in a handler closes that one connection (1011) and the room goes on.
 $server->on('error', function (Throwable $e, ?Connection $conn) {
     fprintf(STDERR, "error%s: %s\n", $conn ? " (connection {$conn->id})" : '', $e);
 });
 
+// The workers of a reload run this script too (they adopt the listening
+// socket instead of binding): the banner was printed once, at the start.
+if ($reloaded) {
+    $server->run();
+    exit(0);
+}
 // With --port 0 the system picks a free port: tell the caller which one.
 if ($port === 0) {
     echo 'PORT=', $server->getPort(), "\n";
