@@ -308,8 +308,8 @@ static int over_cap(ws_broker_t *b, bconn_t *c)
 	return 1;
 }
 
-/* Sends "cmd ch1 ch2 ..." in chunks.  names are NUL-terminated channel names. */
-static void send_channels(ws_broker_t *b, const char *cmd, char **names, size_t n)
+/* Sends "cmd ch1 ch2 ..." in chunks (names[i] is nlen[i] bytes: a topic may hold any byte). */
+static void send_channels(ws_broker_t *b, const char *cmd, char **names, const size_t *nlen, size_t n)
 {
 	bconn_t *c = &b->sub;
 	const char *argv[WS_BROKER_CHUNK + 1];
@@ -321,11 +321,13 @@ static void send_channels(ws_broker_t *b, const char *cmd, char **names, size_t 
 		lens[k++] = strlen(cmd);
 		while (i < n && k <= WS_BROKER_CHUNK) {
 			argv[k] = names[i];
-			lens[k++] = strlen(names[i++]);
+			lens[k++] = nlen[i++];
 		}
-		if (over_cap(b, c)) {
-			return;
-		}
+		/*
+		 * No output cap here: (un)subscriptions are bounded by the number of
+		 * topics, and a resubscribe of many topics must not trip it and loop.
+		 * A Redis that stops reading is caught by the confirmation timeout.
+		 */
 		if (redisAsyncCommandArgv(c->ac, sub ? message_cb : NULL, c, (int)k, argv, lens) == REDIS_OK && sub) {
 			if (c->pending == 0) {
 				c->waiting_since = ws_loop_now(b->loop);
@@ -338,17 +340,18 @@ static void send_channels(ws_broker_t *b, const char *cmd, char **names, size_t 
 typedef struct collect {
 	ws_broker_t *b;
 	char **on, **off;
+	size_t *on_len, *off_len;
 	size_t non, noff;
 	int failed;
 	int all;                 /* every topic of want (a resubscribe), not only dirty ones */
 } collect_t;
 
-static char *channel_of(ws_broker_t *b, const char *topic, size_t len)
+static char *channel_of(ws_broker_t *b, const char *topic, size_t len, size_t *out_len)
 {
 	size_t cap = strlen(b->prefix) + 3 + len + 1;
 	char *ch = ws_malloc(cap);
 	if (ch) {
-		ws_broker_channel(ch, cap, b->prefix, topic, len);
+		*out_len = ws_broker_channel(ch, cap, b->prefix, topic, len);
 	}
 	return ch;
 }
@@ -360,14 +363,17 @@ static void collect_cb(void *arg, ws_map_entry_t *e)
 		return;
 	}
 	int on = x->all || ws_map_find(&x->b->want, e->key, e->key_len) != NULL;
-	char *ch = channel_of(x->b, e->key, e->key_len);
+	size_t clen = 0;
+	char *ch = channel_of(x->b, e->key, e->key_len, &clen);
 	if (ch == NULL) {
 		x->failed = 1;
 		return;
 	}
 	if (on) {
+		x->on_len[x->non] = clen;
 		x->on[x->non++] = ch;
 	} else {
+		x->off_len[x->noff] = clen;
 		x->off[x->noff++] = ch;
 	}
 }
@@ -375,17 +381,19 @@ static void collect_cb(void *arg, ws_map_entry_t *e)
 static void send_interest(ws_broker_t *b, ws_map_t *from, int all, const char *extra)
 {
 	size_t n = from->count + 1;
-	collect_t x = { b, ws_malloc(n * sizeof(char *)), ws_malloc(n * sizeof(char *)), 0, 0, 0, all };
-	if (x.on && x.off) {
+	collect_t x = { b, ws_malloc(n * sizeof(char *)), ws_malloc(n * sizeof(char *)),
+		ws_malloc(n * sizeof(size_t)), ws_malloc(n * sizeof(size_t)), 0, 0, 0, all };
+	if (x.on && x.off && x.on_len && x.off_len) {
 		if (extra) {
 			x.on[x.non] = ws_malloc(strlen(extra) + 1);
 			if (x.on[x.non]) {
-				strcpy(x.on[x.non++], extra);
+				strcpy(x.on[x.non], extra);
+				x.on_len[x.non++] = strlen(extra);
 			}
 		}
 		ws_map_each(from, collect_cb, &x);
-		send_channels(b, "SUBSCRIBE", x.on, x.non);
-		send_channels(b, "UNSUBSCRIBE", x.off, x.noff);
+		send_channels(b, "SUBSCRIBE", x.on, x.on_len, x.non);
+		send_channels(b, "UNSUBSCRIBE", x.off, x.off_len, x.noff);
 	}
 	for (size_t i = 0; x.on && i < x.non; i++) {
 		ws_free(x.on[i]);
@@ -395,6 +403,8 @@ static void send_interest(ws_broker_t *b, ws_map_t *from, int all, const char *e
 	}
 	ws_free(x.on);
 	ws_free(x.off);
+	ws_free(x.on_len);
+	ws_free(x.off_len);
 }
 
 static void clear_dirty(ws_broker_t *b)

@@ -4,12 +4,12 @@
 # reads a bounded amount per connection and iteration), not 10,000 (Redis's
 # own command statistics count them); closing it, likewise for UNSUBSCRIBE.
 # Bounded output: with Redis stopped (SIGSTOP), a stream of 1 MiB publications
-# passes the link's output cap (broker_buffer, 4 MiB here); the node drops the connection,
+# passes the link's output cap (broker_buffer, 64 KiB here); the node drops the connection,
 # counts an overflow, keeps serving, and relinks once Redis runs again.
 source "$(dirname "$0")/common.bash"
 need_node
 start_redis
-start_node "{\"broker\": \"redis://127.0.0.1:$REDIS_PORT\", \"max_message_size\": 2097152, \"broker_buffer\": 4194304}"
+start_node "{\"broker\": \"redis://127.0.0.1:$REDIS_PORT\", \"max_message_size\": 2097152, \"broker_buffer\": 65536}"
 url="ws://127.0.0.1:${NODE_PORTS[0]}"
 
 cat >"$BR_TMP/batch.js" <<'JS'
