@@ -15,6 +15,11 @@ PHP_ARG_WITH([websocket-compression],
   [AS_HELP_STRING([--without-websocket-compression], [websocket: build without permessage-deflate compression])],
   [yes], [no])
 
+PHP_ARG_WITH([websocket-redis],
+  [whether to build the Redis broker (hiredis)],
+  [AS_HELP_STRING([--without-websocket-redis], [websocket: build without the Redis broker (hiredis, found with pkg-config)])],
+  [yes], [no])
+
 PHP_ARG_ENABLE([websocket-poll],
   [whether to force the poll() event loop backend],
   [AS_HELP_STRING([--enable-websocket-poll], [websocket: use poll() even where epoll/kqueue exist (keeps the fallback tested)])],
@@ -78,9 +83,25 @@ if test "$PHP_WEBSOCKET" != "no"; then
     AC_MSG_NOTICE([websocket: TLS disabled (--without-websocket-tls)])
   fi
 
-  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_listen.c core/ws_conn.c core/ws_http.c core/ws_in.c core/ws_out.c core/ws_topics.c core/ws_timers.c core/ws_budget.c core/ws_route.c core/ws_bus.c core/ws_master.c core/ws_metrics.c core/ws_metrics_http.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c core/ws_tls.c"
+  if test "$PHP_WEBSOCKET_REDIS" != "no"; then
+    AC_PATH_PROG([WS_PKG_CONFIG], [pkg-config], [no])
+    if test "$WS_PKG_CONFIG" != "no" && $WS_PKG_CONFIG --exists hiredis; then
+      WS_HIREDIS_VERSION=`$WS_PKG_CONFIG --modversion hiredis`
+      WS_HIREDIS_CFLAGS=`$WS_PKG_CONFIG --cflags-only-other hiredis`
+      WS_HIREDIS_LIBS=`$WS_PKG_CONFIG --libs hiredis`
+      PHP_EVAL_LIBLINE([$WS_HIREDIS_LIBS], WEBSOCKET_SHARED_LIBADD)
+      WS_CFLAGS="$WS_CFLAGS $WS_HIREDIS_CFLAGS -DWS_HAVE_HIREDIS=1"
+      AC_MSG_NOTICE([websocket: Redis broker enabled (hiredis $WS_HIREDIS_VERSION)])
+    else
+      AC_MSG_WARN([websocket: hiredis not found by pkg-config (install libhiredis-dev): building without the Redis broker])
+    fi
+  else
+    AC_MSG_NOTICE([websocket: Redis broker disabled (--without-websocket-redis)])
+  fi
 
-  PHP_NEW_EXTENSION(websocket, websocket.c websocket_server.c websocket_options.c websocket_metrics.c websocket_workers.c websocket_conn.c $WS_CORE_SOURCES, $ext_shared,, $WS_CFLAGS)
+  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_listen.c core/ws_conn.c core/ws_http.c core/ws_in.c core/ws_out.c core/ws_topics.c core/ws_timers.c core/ws_budget.c core/ws_route.c core/ws_bus.c core/ws_master.c core/ws_metrics.c core/ws_metrics_http.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c core/ws_tls.c core/ws_broker.c core/ws_broker_link.c core/ws_redis.c core/ws_cluster.c"
+
+  PHP_NEW_EXTENSION(websocket, websocket.c websocket_server.c websocket_options.c websocket_metrics.c websocket_workers.c websocket_publisher.c websocket_conn.c $WS_CORE_SOURCES, $ext_shared,, $WS_CFLAGS)
   PHP_ADD_BUILD_DIR($ext_builddir/core)
   PHP_ADD_INCLUDE($ext_srcdir/core)
   PHP_SUBST(WEBSOCKET_SHARED_LIBADD)

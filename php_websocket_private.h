@@ -88,6 +88,10 @@ extern zend_class_entry *websocket_exception_ce;
 extern zend_class_entry *websocket_server_ce;
 extern zend_class_entry *websocket_connection_ce;
 extern zend_class_entry *websocket_request_ce;
+extern zend_class_entry *websocket_publisher_ce;
+void php_websocket_publisher_register(void);
+/* Adds "broker" => the node's Redis broker counters to arr, if the server has a broker. */
+void php_websocket_broker_stats(zval *arr, ws_server_t *core);
 
 /* websocket_server.c */
 void php_websocket_server_register(void);

@@ -17,6 +17,7 @@
 #include "core/ws_loop.h"
 #include "core/ws_deflate.h"
 #include "core/ws_tls.h"
+#include "core/ws_broker.h"
 
 #include "websocket_arginfo.h"
 
@@ -67,6 +68,8 @@ PHP_MINIT_FUNCTION(websocket)
 	websocket_server_ce = register_class_WebSocket_Server(zend_ce_countable);
 	websocket_connection_ce = register_class_WebSocket_Connection();
 	websocket_request_ce = register_class_WebSocket_Request();
+	websocket_publisher_ce = register_class_WebSocket_Publisher();
+	php_websocket_publisher_register();
 	php_websocket_server_register();
 	php_websocket_conn_register();
 	return SUCCESS;
@@ -104,6 +107,13 @@ PHP_MINFO_FUNCTION(websocket)
 		php_info_print_table_row(2, "permessage-deflate", buf);
 	} else {
 		php_info_print_table_row(2, "permessage-deflate", "not built in");
+	}
+	if (ws_broker_available()) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "enabled (hiredis %s)", ws_broker_library());
+		php_info_print_table_row(2, "Redis broker", buf);
+	} else {
+		php_info_print_table_row(2, "Redis broker", "not built in");
 	}
 	php_info_print_table_end();
 }

@@ -406,3 +406,43 @@ final class Request
      */
     public function setHeader(string $name, string $value): void {}
 }
+
+/**
+ * Publishes to the WebSocket servers of a cluster through their Redis broker,
+ * from any PHP process (PHP-FPM, CLI, a queue worker): no server runs here.
+ * Synchronous, with a timeout; the connection is opened on first use and
+ * reused by later calls of this object (a broken one is reopened once).
+ * The messages are in the broker's wire format (docs/BROKER.md).
+ *
+ * @strict-properties
+ * @not-serializable
+ */
+final class Publisher
+{
+    /**
+     * $url is the servers' "broker" option: redis://[user:password@]host[:port][/db],
+     * unix:///path/to/redis.sock or redis+unix:///path.  $options: "timeout" (seconds,
+     * int or float, default 2: connect and each command) and "prefix" (the servers'
+     * "broker_prefix", default "ws").
+     *
+     * @throws \ValueError for a malformed URL or option.
+     * @throws Exception when the extension was built without Redis support.
+     */
+    public function __construct(string $url, array $options = []) {}
+
+    /**
+     * Publishes to every subscriber of $topic on every node.
+     *
+     * @return int How many nodes (Redis subscribers) received it: 0 if no node has a subscriber.
+     * @throws Exception when Redis is unreachable, refuses the command or times out.
+     */
+    public function publish(string $topic, string $data, bool $binary = false): int {}
+
+    /**
+     * Sends $data to every open connection of every node.
+     *
+     * @return int How many nodes received it.
+     * @throws Exception when Redis is unreachable, refuses the command or times out.
+     */
+    public function broadcast(string $data, bool $binary = false): int {}
+}

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: a5a254a0542cf36bc7159bc2296737bb3b860072 */
+ * Stub hash: da347827350f3c148e4b1d250dcd91f8f3ef7298 */
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Server___construct, 0, 0, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, host, IS_STRING, 0, "\"0.0.0.0\"")
@@ -132,6 +132,19 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Request_setHeade
 	ZEND_ARG_TYPE_INFO(0, value, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Publisher___construct, 0, 0, 1)
+	ZEND_ARG_TYPE_INFO(0, url, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 0, "[]")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Publisher_publish, 0, 2, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, data, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, binary, _IS_BOOL, 0, "false")
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_WebSocket_Publisher_broadcast arginfo_class_WebSocket_Connection_send
+
 
 ZEND_METHOD(WebSocket_Server, __construct);
 ZEND_METHOD(WebSocket_Server, listen);
@@ -169,6 +182,9 @@ ZEND_METHOD(WebSocket_Request, header);
 ZEND_METHOD(WebSocket_Request, respond);
 ZEND_METHOD(WebSocket_Request, setSubprotocol);
 ZEND_METHOD(WebSocket_Request, setHeader);
+ZEND_METHOD(WebSocket_Publisher, __construct);
+ZEND_METHOD(WebSocket_Publisher, publish);
+ZEND_METHOD(WebSocket_Publisher, broadcast);
 
 
 static const zend_function_entry class_WebSocket_Exception_methods[] = {
@@ -223,6 +239,14 @@ static const zend_function_entry class_WebSocket_Request_methods[] = {
 	ZEND_ME(WebSocket_Request, respond, arginfo_class_WebSocket_Request_respond, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Request, setSubprotocol, arginfo_class_WebSocket_Request_setSubprotocol, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Request, setHeader, arginfo_class_WebSocket_Request_setHeader, ZEND_ACC_PUBLIC)
+	ZEND_FE_END
+};
+
+
+static const zend_function_entry class_WebSocket_Publisher_methods[] = {
+	ZEND_ME(WebSocket_Publisher, __construct, arginfo_class_WebSocket_Publisher___construct, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Publisher, publish, arginfo_class_WebSocket_Publisher_publish, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Publisher, broadcast, arginfo_class_WebSocket_Publisher_broadcast, ZEND_ACC_PUBLIC)
 	ZEND_FE_END
 };
 
@@ -380,6 +404,17 @@ static zend_class_entry *register_class_WebSocket_Request(void)
 	zend_string *property_data_name = zend_string_init("data", sizeof("data") - 1, 1);
 	zend_declare_typed_property(class_entry, property_data_name, &property_data_default_value, ZEND_ACC_PUBLIC, NULL, (zend_type) ZEND_TYPE_INIT_MASK(MAY_BE_ANY));
 	zend_string_release(property_data_name);
+
+	return class_entry;
+}
+
+static zend_class_entry *register_class_WebSocket_Publisher(void)
+{
+	zend_class_entry ce, *class_entry;
+
+	INIT_NS_CLASS_ENTRY(ce, "WebSocket", "Publisher", class_WebSocket_Publisher_methods);
+	class_entry = zend_register_internal_class_ex(&ce, NULL);
+	class_entry->ce_flags |= ZEND_ACC_FINAL|ZEND_ACC_NO_DYNAMIC_PROPERTIES|ZEND_ACC_NOT_SERIALIZABLE;
 
 	return class_entry;
 }

@@ -15,6 +15,7 @@
 #include "php_websocket_private.h"
 #include "core/ws_deflate.h"
 #include "core/ws_http_util.h"
+#include "core/ws_broker.h"
 
 /* ------------------------------------------------------------ options */
 
@@ -211,6 +212,31 @@ zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg)
 		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || key_is(key, "metrics")
 			|| (ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0)) {
 			/* lists, metrics and TLS: handled once the core exists (TLS keys are checked there too) */
+		} else if (key_is(key, "broker")) {
+			if (Z_TYPE_P(v) == IS_NULL) {
+				continue;
+			}
+			char err[256];
+			ws_broker_url_t bu;
+			if (Z_TYPE_P(v) != IS_STRING) {
+				OPT_ERR("option \"broker\" must be a Redis URL or null, %s given", zend_zval_type_name(v));
+			}
+			if (strlen(Z_STRVAL_P(v)) != Z_STRLEN_P(v) || ws_broker_url_parse(Z_STRVAL_P(v), &bu, err, sizeof(err)) != 0) {
+				OPT_ERR("option \"broker\" is not a valid Redis URL: %s", strlen(Z_STRVAL_P(v)) != Z_STRLEN_P(v) ? "it contains NUL" : err);
+			}
+			if (!ws_broker_available()) {
+				zend_throw_exception(websocket_exception_ce,
+					"option \"broker\": the websocket extension was built without Redis support (hiredis)", 0);
+				return FAILURE;
+			}
+		} else if (key_is(key, "broker_buffer")) {
+			if (opt_size(key, v, 64 * 1024, ZEND_LONG_MAX, &sz) == FAILURE) return FAILURE;
+		} else if (key_is(key, "broker_prefix")) {
+			char err[128];
+			if (Z_TYPE_P(v) != IS_STRING || strlen(Z_STRVAL_P(v)) != Z_STRLEN_P(v)
+				|| ws_broker_prefix_check(Z_STRVAL_P(v), err, sizeof(err)) != 0) {
+				OPT_ERR("option \"broker_prefix\" must be 1 to %d letters, digits, '_', '.', ':' or '-'", WS_BROKER_PREFIX_MAX);
+			}
 		} else if (key_is(key, "document_root")) {
 			if (Z_TYPE_P(v) != IS_STRING && Z_TYPE_P(v) != IS_NULL) {
 				OPT_ERR("option \"document_root\" must be a directory path or null, %s given", zend_zval_type_name(v));
@@ -370,6 +396,15 @@ zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 	}
 	if ((v = zend_hash_str_find_deref(opts, "document_root", sizeof("document_root") - 1)) && Z_TYPE_P(v) == IS_STRING) {
 		ws_server_set_document_root(core, Z_STRVAL_P(v));
+	}
+	if ((v = zend_hash_str_find_deref(opts, "broker", sizeof("broker") - 1)) && Z_TYPE_P(v) == IS_STRING) {
+		zval *pv = zend_hash_str_find_deref(opts, "broker_prefix", sizeof("broker_prefix") - 1);
+		zval *bv = zend_hash_str_find_deref(opts, "broker_buffer", sizeof("broker_buffer") - 1);
+		size_t cap = bv && Z_TYPE_P(bv) == IS_LONG ? (size_t)Z_LVAL_P(bv) : 0;
+		if (ws_server_set_broker(core, Z_STRVAL_P(v), pv && Z_TYPE_P(pv) == IS_STRING ? Z_STRVAL_P(pv) : NULL, cap) != 0) {
+			zend_throw_exception(websocket_exception_ce, "out of memory", 0);
+			return FAILURE;
+		}
 	}
 	if ((v = zend_hash_str_find(opts, "metrics", sizeof("metrics") - 1)) && php_websocket_metrics_option(v, core) == FAILURE) {
 		return FAILURE;

@@ -758,5 +758,6 @@ ZEND_METHOD(WebSocket_Server, stats)
 	php_websocket_stats_array(return_value, &st);
 	if (detailed) {
 		php_websocket_stats_detailed(return_value, srv->core);
+		php_websocket_broker_stats(return_value, srv->core);
 	}
 }

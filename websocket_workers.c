@@ -88,6 +88,9 @@ int php_websocket_run_prepare(php_websocket_server *srv)
 	mc.max_message_size = cfg->max_message_size;
 	mc.listen_fds = fds;
 	mc.nlisteners = n;
+	mc.broker_url = ws_server_broker_url(srv->core);
+	mc.broker_prefix = ws_server_broker_prefix(srv->core);
+	mc.broker_buffer = ws_server_broker_buffer(srv->core);
 	ws_worker_start_t w;
 	char err[256] = "";
 	int r = ws_master_run(&mc, &w, err, sizeof(err));
@@ -198,4 +201,5 @@ ZEND_METHOD(WebSocket_Server, clusterStats)
 	add_assoc_long(return_value, "bus_dropped", (zend_long)ws_server_bus_dropped(srv->core));
 	add_assoc_zval(return_value, "workers", &ctx.workers);
 	add_assoc_zval(return_value, "topics", &ctx.topics);
+	php_websocket_broker_stats(return_value, srv->core);
 }

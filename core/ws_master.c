@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ws_alloc.h"
+#include "ws_broker.h"
 #include "ws_bus.h"
 #include "ws_loop.h"
 #include "ws_map.h"
@@ -70,6 +71,7 @@ struct master {
 	size_t words;          /* 64-bit words of an interest set */
 	mslot_t *slots;
 	ws_map_t interest;     /* topic -> uint64_t[words] of interested links */
+	ws_broker_t *broker;   /* the node's Redis link, or NULL (ws_broker_link.c) */
 	uint32_t gen;          /* the serving generation */
 	uint32_t new_gen;      /* the generation a reload is starting, 0 if none */
 	uint32_t next_instance;
@@ -215,6 +217,9 @@ static void interest_set(master_t *m, mlink_t *l, const char *topic, size_t len,
 			return;
 		}
 		memset(e->value, 0, m->words * sizeof(uint64_t));
+		if (m->broker) {
+			ws_broker_interest(m->broker, topic, len, 1);
+		}
 	}
 	uint64_t *bits = e->value;
 	uint64_t bit = UINT64_C(1) << (l->index % 64);
@@ -229,6 +234,9 @@ static void interest_set(master_t *m, mlink_t *l, const char *topic, size_t len,
 		}
 	}
 	ws_free(ws_map_remove(&m->interest, topic, len));
+	if (m->broker) {
+		ws_broker_interest(m->broker, topic, len, 0);
+	}
 }
 
 static void link_send(master_t *m, mlink_t *l, unsigned type, const void *p, size_t len)
@@ -240,13 +248,10 @@ static void link_send(master_t *m, mlink_t *l, unsigned type, const void *p, siz
 	}
 }
 
-/* The hub: forwards a publication, unchanged, to every worker that needs it. */
-static void route(master_t *m, const uint8_t *p, size_t len)
+/* Sends a publication to every worker that needs it: the record p as it came, or r encoded if p is NULL. */
+static void forward(master_t *m, const ws_bus_route_t *rp, const uint8_t *p, size_t len)
 {
-	ws_bus_route_t r;
-	if (ws_bus_route_decode(p, len, &r) != 0) {
-		return;
-	}
+	const ws_bus_route_t r = *rp;
 	uint64_t *bits = NULL;
 	if (r.kind == WS_ROUTE_PUBLISH) {
 		ws_map_entry_t *e = ws_map_find(&m->interest, r.topic, r.topic_len);
@@ -263,8 +268,37 @@ static void route(master_t *m, const uint8_t *p, size_t len)
 		if (bits && !(bits[i / 64] & (UINT64_C(1) << (i % 64)))) {
 			continue;
 		}
-		link_send(m, l, WS_BUS_ROUTE, p, len);
+		if (p) {
+			link_send(m, l, WS_BUS_ROUTE, p, len);
+		} else {
+			ws_bus_send_route(&l->bus, &r);
+		}
 	}
+}
+
+/* The hub: a worker's publication goes to the other nodes (Redis) and to every worker that needs it. */
+static void route(master_t *m, const uint8_t *p, size_t len)
+{
+	ws_bus_route_t r;
+	if (ws_bus_route_decode(p, len, &r) != 0) {
+		return;
+	}
+	if (m->broker) {
+		ws_broker_publish(m->broker, &r);
+	}
+	forward(m, &r, p, len);
+}
+
+/* A publication from another node enters the hub like a local one, minus the broker. */
+static void broker_record(void *arg, const ws_bus_route_t *r)
+{
+	forward(arg, r, NULL, 0);
+}
+
+static void broker_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	say("%s", msg);
 }
 
 static void reload_start(master_t *m);
@@ -331,6 +365,8 @@ static void link_free(master_t *m, mlink_t *l)
 /* In the child between fork() and becoming a worker: let go of everything that is the supervisor's. */
 static void child_cleanup(master_t *m)
 {
+	ws_broker_abandon(m->broker);
+	m->broker = NULL;
 	for (size_t i = 0; i < m->nlinks_cap; i++) {
 		if (m->links[i]) {
 			ws_bus_link_abandon(&m->links[i]->bus);
@@ -808,6 +844,13 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 	put(&b, &nt, 4);
 	ws_map_each(&topics, topic_total_cb, &b);
 	ws_map_free(&topics);
+	if (m->broker) {
+		/* The node's broker counters ride at the end (read by ws_cluster.c). */
+		ws_broker_stats_t bs;
+		ws_broker_get_stats(m->broker, &bs);
+		put(&b, "B", 1);
+		put(&b, &bs, sizeof(bs));
+	}
 	if (!b.failed) {
 		for (size_t i = 0; i < m->nlinks_cap; i++) {
 			if (m->links[i] && m->links[i]->connected) {
@@ -867,6 +910,26 @@ static char **read_cmdline(void)
 	return argv;
 }
 
+/* One link to Redis per node, made after the first workers were forked (they need none of it). */
+static void broker_start(master_t *m)
+{
+	if (m->cfg.broker_url == NULL) {
+		return;
+	}
+	ws_broker_config_t bc;
+	memset(&bc, 0, sizeof(bc));
+	bc.url = m->cfg.broker_url;
+	bc.prefix = m->cfg.broker_prefix;
+	bc.max_pending = m->cfg.broker_buffer;
+	bc.on_record = broker_record;
+	bc.on_warning = broker_warning;
+	bc.arg = m;
+	m->broker = ws_broker_start(m->loop, &bc);
+	if (m->broker == NULL) {
+		say("the Redis broker could not be started: %s", strerror(errno));
+	}
+}
+
 static void free_interest_cb(void *arg, ws_map_entry_t *e)
 {
 	(void)arg;
@@ -887,6 +950,9 @@ static void master_free(master_t *m, int in_child)
 		}
 		ws_free(l->stats);
 		ws_free(l);
+	}
+	if (!in_child) {
+		ws_broker_free(m->broker);
 	}
 	ws_free(m->links);
 	ws_free(m->slots);
@@ -955,6 +1021,7 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 	}
 	if (!m->in_child) {
 		ws_timer_start(m->loop, &m->cluster_timer, ws_loop_now(m->loop) + WS_CLUSTER_INTERVAL_MS);
+		broker_start(m);
 	}
 	while (!m->done && !m->in_child) {
 		if (ws_loop_run_once(m->loop, -1) < 0 && errno != EINTR) {
@@ -964,6 +1031,9 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 			if (m->links[i]) {
 				ws_bus_flush(&m->links[i]->bus);
 			}
+		}
+		if (m->broker && !m->in_child) {
+			ws_broker_flush(m->broker);
 		}
 	}
 	if (m->in_child) {

@@ -18,6 +18,9 @@ typedef struct ws_master_config {
 	uint64_t max_message_size;   /* bounds a bus record */
 	const int *listen_fds;       /* the listening sockets every worker inherits */
 	size_t nlisteners;
+	const char *broker_url;      /* the Redis broker of the node (ws_broker.h), or NULL */
+	const char *broker_prefix;   /* its channel prefix, NULL: "ws" */
+	size_t broker_buffer;        /* its output cap, 0: 64 MiB */
 } ws_master_config_t;
 
 /* What a worker process needs to know about itself. */

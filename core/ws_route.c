@@ -22,6 +22,7 @@
 /* A worker message waiting for the end of the iteration (single process). */
 typedef struct ws_wmsg {
 	struct ws_wmsg *next;
+	int origin;
 	size_t len;
 	char data[];
 } ws_wmsg_t;
@@ -46,31 +47,49 @@ static void deliver(ws_server_t *s, const ws_bus_route_t *r)
 	}
 }
 
+/* Queues a worker message for the end of the iteration (single process). */
+static int queue_wmsg(ws_server_t *s, const ws_bus_route_t *r)
+{
+	ws_wmsg_t *m = ws_malloc(sizeof(*m) + r->len);
+	if (m == NULL) {
+		return -1;
+	}
+	m->next = NULL;
+	m->origin = r->origin;
+	m->len = r->len;
+	memcpy(m->data, r->data, r->len);
+	if (s->wmsg_tail) {
+		s->wmsg_tail->next = m;
+	} else {
+		s->wmsg_head = m;
+	}
+	s->wmsg_tail = m;
+	return 0;
+}
+
 /* Hands a publication to its sinks.  0, or -1 if it could not be taken (bus over its limit, memory). */
 static int route(ws_server_t *s, const ws_bus_route_t *r)
 {
 	if (s->bus) {
 		return ws_bus_send_route(s->bus, r);
 	}
+	ws__cluster_publish(s, r);
 	if (r->kind == WS_ROUTE_WORKER_MESSAGE) {
 		/* Never inside the caller's handler: fire at the end of the iteration, as a worker would. */
-		ws_wmsg_t *m = ws_malloc(sizeof(*m) + r->len);
-		if (m == NULL) {
-			return -1;
-		}
-		m->next = NULL;
-		m->len = r->len;
-		memcpy(m->data, r->data, r->len);
-		if (s->wmsg_tail) {
-			s->wmsg_tail->next = m;
-		} else {
-			s->wmsg_head = m;
-		}
-		s->wmsg_tail = m;
-		return 0;
+		return queue_wmsg(s, r);
 	}
 	deliver(s, r);
 	return 0;
+}
+
+/* A publication from another node (single process): it enters like a local one, minus the broker. */
+void ws__route_remote(ws_server_t *s, const ws_bus_route_t *r)
+{
+	if (r->kind == WS_ROUTE_WORKER_MESSAGE) {
+		queue_wmsg(s, r);
+		return;
+	}
+	deliver(s, r);
 }
 
 static void route_init(ws_bus_route_t *r, unsigned kind, int binary, const ws_server_t *s, const ws_conn_t *except)
@@ -92,6 +111,7 @@ size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
 	r.data = data;
 	r.len = len;
 	if (s->bus == NULL) {
+		ws__cluster_publish(s, &r);
 		return ws__publish_local(s, topic, topic_len, data, len, binary, r.except);
 	}
 	size_t local = ws_server_subscribers(s, topic, topic_len);
@@ -114,6 +134,7 @@ size_t ws_server_broadcast(ws_server_t *s, const char *data, size_t len, int bin
 	r.data = data;
 	r.len = len;
 	if (s->bus == NULL) {
+		ws__cluster_publish(s, &r);
 		return ws__broadcast_local(s, data, len, binary, r.except);
 	}
 	size_t local = s->nopen - (except && except->state == ST_OPEN && s->nopen > 0);
@@ -134,6 +155,8 @@ void ws__route_interest(ws_server_t *s, const char *topic, size_t len, int on)
 	if (s->bus) {
 		uint8_t flag = (uint8_t)(on != 0);
 		ws_bus_send(s->bus, WS_BUS_INTEREST, &flag, 1, topic, len, NULL, 0);
+	} else {
+		ws__cluster_interest(s, topic, len, on);
 	}
 }
 
@@ -423,6 +446,8 @@ void ws__route_start(ws_server_t *s)
 		ws_bus_send(s->bus, WS_BUS_READY, NULL, 0, NULL, 0, NULL, 0);
 		send_stats(s);
 		ws_timer_start(s->loop, &s->stats_timer, ws_loop_now(s->loop) + WS_STATS_INTERVAL_MS);
+	} else {
+		ws__cluster_start(s);
 	}
 }
 
@@ -434,6 +459,7 @@ void ws__route_stop(ws_server_t *s)
 		ws_timer_stop(s->loop, &s->drain_timer);
 		ws_bus_drain_sync(s->bus, 1000);
 	}
+	ws__cluster_stop(s);
 }
 
 /* Once per loop iteration, before the connections settle. */
@@ -446,13 +472,14 @@ void ws__route_tick(ws_server_t *s)
 			s->wmsg_tail = NULL;
 		}
 		if (s->h->on_worker_message) {
-			s->h->on_worker_message(s, m->data, m->len, s->worker_id);
+			s->h->on_worker_message(s, m->data, m->len, m->origin);
 		}
 		ws_free(m);
 	}
 	if (s->bus) {
 		ws_bus_flush(s->bus);
 	}
+	ws__cluster_tick(s);
 }
 
 void ws__route_free(ws_server_t *s)
@@ -463,6 +490,10 @@ void ws__route_free(ws_server_t *s)
 		ws_free(m);
 	}
 	s->wmsg_tail = NULL;
+	ws__cluster_stop(s);
+	ws_free(s->broker_url);
+	ws_free(s->broker_prefix);
+	s->broker_url = s->broker_prefix = NULL;
 	if (s->bus) {
 		ws_bus_link_close(s->bus);
 		ws_free(s->bus);

@@ -25,6 +25,7 @@
 #include "ws_handshake.h"
 #include "ws_deflate.h"
 #include "ws_tls.h"
+#include "ws_broker.h"
 
 typedef struct ws_server ws_server_t;
 typedef struct ws_conn ws_conn_t;
@@ -152,6 +153,20 @@ size_t ws_server_listener_count(const ws_server_t *s);
 
 /* Sets the document root served to plain HTTP requests (NULL to disable). Copied. Returns 0 or -1 (ENOMEM). */
 int ws_server_set_document_root(ws_server_t *s, const char *path);
+/*
+ * Sets the Redis broker (docs/BROKER.md): url as ws_broker_url_parse()
+ * takes it (NULL: none), prefix of its channels (NULL: "ws"), max_pending
+ * the bytes held for Redis at most (0: 64 MiB).  Copied.
+ * Takes effect at run(): a single process links itself, a supervisor links
+ * the node, a worker leaves it to its supervisor.  0 or -1 (EBUSY, ENOMEM).
+ */
+int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix, size_t max_pending);
+/* The output cap of the broker link in bytes (0: the default, 64 MiB). */
+size_t ws_server_broker_buffer(const ws_server_t *s);
+const char *ws_server_broker_url(const ws_server_t *s);
+const char *ws_server_broker_prefix(const ws_server_t *s);
+/* The broker counters of this process (the latest ones after run() returned).  1 if a broker is set, else 0. */
+int ws_server_broker_stats(const ws_server_t *s, ws_broker_stats_t *out);
 /* Sets the subprotocols the server speaks (the first one the client offers wins).  Copied. */
 int ws_server_set_subprotocols(ws_server_t *s, const char *const *names, const size_t *lens, size_t n);
 /* Sets the allowed Origin values (exact, case-insensitive match); n = 0 allows any. Copied. */

@@ -293,6 +293,10 @@ struct ws_server {
 	int *peer_ids;
 	size_t npeers, peers_cap;
 	int *adopt_fds;              /* listening sockets inherited through exec */
+	char *broker_url, *broker_prefix; /* the Redis broker option (ws_cluster.c) */
+	size_t broker_buffer;
+	ws_broker_t *broker;         /* single process while running: the node's link */
+	ws_broker_stats_t broker_last; /* its counters when it stopped */
 	size_t adopt_n, adopt_next;
 	ws_metrics_t metrics;        /* every counter of stats() and of the metrics endpoint (ws_metrics.h) */
 	struct ws__metrics_ctl *mctl; /* the metrics endpoint and timing (ws_metrics_int.h); NULL: off */
@@ -372,5 +376,12 @@ void ws__route_start(ws_server_t *s);
 void ws__route_tick(ws_server_t *s);
 void ws__route_stop(ws_server_t *s);
 void ws__route_free(ws_server_t *s);
+void ws__route_remote(ws_server_t *s, const ws_bus_route_t *r);
+/* ws_cluster.c (the broker in a single process) */
+void ws__cluster_start(ws_server_t *s);
+void ws__cluster_stop(ws_server_t *s);
+void ws__cluster_interest(ws_server_t *s, const char *topic, size_t len, int on);
+void ws__cluster_publish(ws_server_t *s, const ws_bus_route_t *r);
+void ws__cluster_tick(ws_server_t *s);
 
 #endif

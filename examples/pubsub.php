@@ -3,14 +3,18 @@
  * Pub/sub fan-out: every client joins the topic "all", and every message a
  * client sends is published to "all" - the sender gets its own copy too.
  *
- *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH] [--workers N]
+ *   php -d extension=websocket examples/pubsub.php [PORT] [--metrics PATH] [--workers N] [--redis URL]
  *
  * With --workers N (or "auto"), N processes serve the port: every message
- * still reaches every client (docs/PROCESS_MODEL.md).
+ * still reaches every client (docs/PROCESS_MODEL.md).  With --redis URL,
+ * servers on several machines share the topic through Redis (docs/BROKER.md).
  *
  * With PORT 0 the system picks a free port, printed as "PORT=<n>" on stdout.
  * With --metrics, PATH on the same port answers Prometheus scrapes from
  * 127.0.0.1 (docs/METRICS.md).
+ * With --redis, several of these servers (on other ports or machines) share
+ * one Redis, e.g. --redis redis://127.0.0.1:6379: a message sent to any of
+ * them reaches the clients of all of them (docs/BROKER.md).
  * Then open a few clients, for example in browser consoles:
  *   ws = new WebSocket("ws://127.0.0.1:8080"); ws.onmessage = e => console.log(e.data); ws.send("hi")
  */
@@ -25,6 +29,11 @@ if (($i = array_search('--workers', $args, true)) !== false) {
     $workers = ($args[$i + 1] ?? '') === 'auto' ? 'auto' : max(1, (int) ($args[$i + 1] ?? 1));
     array_splice($args, $i, 2);
 }
+$redis = null;
+if (($i = array_search('--redis', $args, true)) !== false) {
+    $redis = $args[$i + 1] ?? 'redis://127.0.0.1:6379';
+    array_splice($args, $i, 2);
+}
 $port = (int) ($args[0] ?? 8080);
 
 $options = [
@@ -32,6 +41,7 @@ $options = [
     // 10,000 subscribers plus a publisher; the open-files limit still applies.
     'max_connections' => 0,
     'workers' => $workers,
+    'broker' => $redis,
 ];
 if ($metrics !== null) {
     $options['metrics'] = ['path' => $metrics, 'allow' => ['127.0.0.1', '::1']];

@@ -15,11 +15,12 @@ $ext->info();
 $info = ob_get_clean();
 var_dump(str_contains($info, 'websocket support => enabled'));
 var_dump(str_contains($info, 'Version => ' . $m[1]));
+var_dump((bool) preg_match('/Redis broker => (enabled \(hiredis \d+\.\d+\.\d+\)|not built in)/', $info));
 --EXPECT--
 bool(true)
 bool(true)
 bool(true)
-array(4) {
+array(5) {
   [0]=>
   string(19) "WebSocket\Exception"
   [1]=>
@@ -28,10 +29,13 @@ array(4) {
   string(20) "WebSocket\Connection"
   [3]=>
   string(17) "WebSocket\Request"
+  [4]=>
+  string(19) "WebSocket\Publisher"
 }
 array(0) {
 }
 array(0) {
 }
+bool(true)
 bool(true)
 bool(true)

@@ -1,0 +1,177 @@
+/*
+ * ws_cluster.c - a single-process server's side of the Redis broker
+ * (docs/BROKER.md).  Without workers the process is its own hub: route()
+ * hands every publication to local delivery and, through these hooks, to
+ * the broker; publications from other nodes come back in through
+ * ws__route_remote() exactly like local ones.  In a worker none of this
+ * runs: the supervisor owns the node's link (ws_master.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ws_broker.h"
+#include "ws_server_int.h"
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = ws_malloc(n);
+	if (d) {
+		memcpy(d, s, n);
+	}
+	return d;
+}
+
+int ws_server_set_broker(ws_server_t *s, const char *url, const char *prefix, size_t max_pending)
+{
+	if (s->running) {
+		errno = EBUSY;
+		return -1;
+	}
+	ws_free(s->broker_url);
+	ws_free(s->broker_prefix);
+	s->broker_url = url ? dup_str(url) : NULL;
+	s->broker_prefix = prefix ? dup_str(prefix) : NULL;
+	s->broker_buffer = max_pending;
+	if ((url && s->broker_url == NULL) || (prefix && s->broker_prefix == NULL)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+const char *ws_server_broker_url(const ws_server_t *s)
+{
+	return s->broker_url;
+}
+
+size_t ws_server_broker_buffer(const ws_server_t *s)
+{
+	return s->broker_buffer;
+}
+
+const char *ws_server_broker_prefix(const ws_server_t *s)
+{
+	return s->broker_prefix ? s->broker_prefix : "ws";
+}
+
+static void on_record(void *arg, const ws_bus_route_t *r)
+{
+	ws__route_remote(arg, r);
+}
+
+static void on_warning(void *arg, const char *msg)
+{
+	ws_server_t *s = arg;
+	if (s->h->on_warning) {
+		s->h->on_warning(s, msg);
+	}
+}
+
+static void interest_cb(void *arg, const char *name, size_t len, size_t subscribers)
+{
+	(void)subscribers;
+	ws_broker_interest(arg, name, len, 1);
+}
+
+void ws__cluster_start(ws_server_t *s)
+{
+	if (s->broker_url == NULL || s->bus || s->broker) {
+		return;
+	}
+	ws_broker_config_t bc;
+	memset(&bc, 0, sizeof(bc));
+	bc.url = s->broker_url;
+	bc.prefix = s->broker_prefix;
+	bc.max_pending = s->broker_buffer;
+	bc.on_record = on_record;
+	bc.on_warning = on_warning;
+	bc.arg = s;
+	s->broker = ws_broker_start(s->loop, &bc);
+	if (s->broker == NULL) {
+		on_warning(s, errno == ENOTSUP ? "built without Redis support: the broker option is ignored"
+			: "the Redis broker could not be started");
+		return;
+	}
+	/* Topics that already have subscribers (none in practice: clients come with run()). */
+	ws_server_each_topic(s, interest_cb, s->broker);
+}
+
+void ws__cluster_stop(ws_server_t *s)
+{
+	if (s->broker) {
+		ws_broker_get_stats(s->broker, &s->broker_last);
+		ws_broker_free(s->broker);
+		s->broker = NULL;
+	}
+}
+
+void ws__cluster_interest(ws_server_t *s, const char *topic, size_t len, int on)
+{
+	if (s->broker) {
+		ws_broker_interest(s->broker, topic, len, on);
+	}
+}
+
+void ws__cluster_publish(ws_server_t *s, const ws_bus_route_t *r)
+{
+	if (s->broker) {
+		ws_broker_publish(s->broker, r);
+	}
+}
+
+void ws__cluster_tick(ws_server_t *s)
+{
+	if (s->broker) {
+		ws_broker_flush(s->broker);
+	}
+}
+
+/* A worker: the supervisor's counters, at the end of the latest CLUSTER payload (ws_master.c). */
+static int cluster_broker_stats(const ws_server_t *s, ws_broker_stats_t *out)
+{
+	const uint8_t *p = s->cluster, *end = s->cluster + s->cluster_len;
+	if (p == NULL || end - p < 2) {
+		return 0;
+	}
+	size_t nw = (size_t)p[0] | (size_t)p[1] << 8;
+	size_t per = 6 + sizeof(ws_server_stats_t);
+	if ((size_t)(end - p) < 2 + nw * per + 4) {
+		return 0;
+	}
+	p += 2 + nw * per;
+	uint32_t nt;
+	memcpy(&nt, p, 4);
+	p += 4;
+	for (uint32_t i = 0; i < nt; i++) {
+		uint16_t len;
+		if (end - p < 6) {
+			return 0;
+		}
+		memcpy(&len, p, 2);
+		p += 6;
+		if ((size_t)(end - p) < len) {
+			return 0;
+		}
+		p += len;
+	}
+	if ((size_t)(end - p) < 1 + sizeof(*out) || p[0] != 'B') {
+		return 0;
+	}
+	memcpy(out, p + 1, sizeof(*out));
+	return 1;
+}
+
+int ws_server_broker_stats(const ws_server_t *s, ws_broker_stats_t *out)
+{
+	if (s->bus) {
+		memset(out, 0, sizeof(*out));
+		return cluster_broker_stats(s, out) || s->broker_url != NULL;
+	}
+	if (s->broker) {
+		ws_broker_get_stats(s->broker, out);
+		return 1;
+	}
+	*out = s->broker_last;
+	return s->broker_url != NULL;
+}
