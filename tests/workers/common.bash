@@ -18,7 +18,7 @@ wk_cleanup() {
 	[ -n "${SERVER_PID:-}" ] && kids=$(workers_of "$SERVER_PID")
 	stop_server >/dev/null 2>&1 || true
 	for k in $kids ${EXTRA_PIDS:-}; do kill -KILL "$k" 2>/dev/null || true; done
-	rm -f "${SERVER_OUT:-}" "${SERVER_ERR:-}" ${EXTRA_FILES:-}
+	rm -rf "${SERVER_OUT:-}" "${SERVER_ERR:-}" ${EXTRA_FILES:-}
 }
 trap wk_cleanup EXIT
 
