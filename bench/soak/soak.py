@@ -412,6 +412,7 @@ def main():
     args = ap.parse_args()
     warmup = args.warmup if args.warmup is not None else (5 if args.minutes >= 15 else max(1, args.minutes // 3))
 
+    commit = git_commit()  # now: the tree may move on during the run
     # A copy of the extension, so that a rebuild during the run does not disturb it.
     snap = tempfile.mkdtemp(prefix="ws-soak-")
     so = os.path.join(snap, "websocket.so")
@@ -467,7 +468,7 @@ def main():
         "machine": machine,
         "versions": "%s, PHP %s, Python %s, websockets %s, commit %s" % (
             so_id, subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout,
-            platform.python_version(), websockets.__version__, git_commit()),
+            platform.python_version(), websockets.__version__, commit),
         "minutes": args.minutes,
         "warmup_minutes": warmup,
         "bounds": {"rss": "max(%d%%, %d MiB) over the warm-up sample" % (RSS_PCT, RSS_MIB),

@@ -185,6 +185,19 @@ SEEDS = {
     # IPv4-mapped IPv6 peers, one connection per address: the third is refused (503).
     "per_ip": seed([0, 0, 0, 1 << 2, 0, 3], round_robin(7) + iterate(2) + peer(0, 4) + send(0, 7) + iterate(2), b"",
                    handshake() + close(), handshake() + close(), handshake() + close()),
+    # The metrics endpoint for loopback peers: a scrape in the Prometheus text
+    # format, one in OpenMetrics, HEAD, beside a WebSocket peer that reconnects;
+    # then with a token, from IPv6 peers: the right token, a wrong one, none (403).
+    "metrics": seed([0, 0, 0, 0x40, 0, 1], round_robin(7) + iterate(2) + peer(3, 4) + send(3, 7) + iterate(2),
+                    b"",
+                    b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text; version=1.0.0\r\n\r\n",
+                    b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+                    handshake() + text("counted") + close()),
+    "metrics_token": seed([0, 0, 0, 0xC0, 0, 2], round_robin(7) + iterate(2), b"",
+                          b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer fuzz\r\n\r\n",
+                          b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n",
+                          b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
     # Handlers that stop the server, close from on_open, and refuse a
     # handshake; a peer that half-closes and one that reconnects.
     "stop_close_refuse": seed([0, 0, 0, 0, 0],

@@ -7,7 +7,7 @@
  * Input layout:
  *   bytes 0-5  configuration (see configure()): limits, timeouts, compression,
  *              backpressure, socket buffers, peer addresses (IPv4, IPv6,
- *              IPv4-mapped), a document root; byte 4 makes allocations fail
+ *              IPv4-mapped), a document root, the metrics endpoint; byte 4 makes allocations fail
  *              (one, or periodically) to test the NULL paths
  *   then sections separated by SEP ("\n--\n"):
  *     1st      the control program, one byte per step (see run_op()): which
@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "ws_server_int.h"
+#include "ws_metrics_http.h"
 #include "ws_server_test.h"
 
 #define CHECK(c) do { \
@@ -1074,8 +1075,7 @@ static void configure(const uint8_t c[CONFIG_BYTES], ws_server_config_t *cfg)
 	cfg->max_connections = max_conns[c[3] & 3];
 	cfg->max_connections_per_ip = (c[3] >> 2) & 3;
 	/* bits 4-5: subprotocols and origins, set in LLVMFuzzerTestOneInput() */
-	cfg->deflate.mem_level = (c[3] >> 6) & 1 ? 1 : cfg->deflate.mem_level;
-	cfg->deflate.client_context_takeover = (c[3] >> 7) ? 0 : cfg->deflate.client_context_takeover;
+	/* bits 6-7: the metrics endpoint at /metrics, and whether it asks for a bearer token */
 
 	F.addresses = c[5] & 3;
 	/* bit 2: the document root, bit 3: the smaller max_memory */
@@ -1190,6 +1190,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[5] & 0x04) {
 		CHECK(ws_server_set_document_root(F.s, docroot) == 0);
+	}
+	if (data[3] & 0x40) {
+		/* Loopback peers only, or anyone with the token ("Authorization: Bearer fuzz"). */
+		ws_metrics_endpoint_config_t mc;
+		char err[128];
+		memset(&mc, 0, sizeof(mc));
+		if (data[3] & 0x80) {
+			mc.token = "fuzz";
+			mc.token_len = 4;
+		}
+		CHECK(ws_server_set_metrics_endpoint(F.s, &mc, err, sizeof(err)) == 0 || F.fail_injected);
 	}
 	for (int i = 0; i < NPEERS; i++) {
 		F.peers[i].fd = -1;
