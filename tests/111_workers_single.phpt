@@ -22,7 +22,7 @@ $server->on('workerMessage', function (string $data, int $from) use ($server) {
 ready($server);
 $server->run();
 out('STOPPED');
-PHP);
+PHP, [], 30.0);
 $c = WsClient::connect($w->port);
 $c->sendText('hi');
 echo $w->waitFor("STARTED"), "\n", $w->waitFor("SENT"), "\n", $w->waitFor("HANDLER DONE"), "\n";

@@ -26,7 +26,7 @@ $server->on('close', fn (WebSocket\Connection $c, int $code) => out('CLOSE', $co
 ready($server);
 $server->run();
 out('STOPPED');
-PHP);
+PHP, [], 30.0);
 $w->waitForCount('START', 2);
 // Connect until both workers hold a client (the kernel places connections; the test reads where).
 $by = [];
