@@ -332,8 +332,9 @@ static int server_prepare(ws_server_t *s)
 
 /*
  * One iteration: wait (up to max_wait_ms), dispatch, then the end-of-iteration
- * work: the memory budget, the writes and watch changes of every connection
- * touched, and the memory of connections torn down.
+ * work: publications in transit, the memory budget, the writes and watch
+ * changes of every connection touched, the memory of connections torn down,
+ * and the iteration's timing for the metrics.
  */
 static int server_iterate(ws_server_t *s, int max_wait_ms)
 {
@@ -349,6 +350,9 @@ static int server_iterate(ws_server_t *s, int max_wait_ms)
 		}
 	}
 	ws__server_free_dead(s);
+	if (rc == 0 && s->mctl) {
+		ws__metrics_iteration_end(s);
+	}
 	errno = saved;
 	return rc;
 }
@@ -401,16 +405,6 @@ int ws_server_run(ws_server_t *s)
 			rc = -1;
 			break;
 		}
-		if (s->cfg.max_memory && s->mem > s->cfg.max_memory) {
-			ws__server_enforce_memory(s);
-		}
-		if (!s->breaking) {
-			ws__server_settle_touched(s);
-		}
-		ws__server_free_dead(s);
-		if (s->mctl) {
-			ws__metrics_iteration_end(s);
-		}
 	}
 	int saved = errno;
 	server_wind_down(s);
@@ -430,10 +424,16 @@ int ws_server_run(ws_server_t *s)
 
 int ws_server_run_once(ws_server_t *s, int max_wait_ms)
 {
-	if (!s->running && server_prepare(s) != 0) {
+	/*
+	 * Not running and not stopping: never started, or wound down, so start.
+	 * Not running but stopping: a stop completed outside an iteration (no
+	 * connection was left), and breaking: a break outside one; either way
+	 * this call reports the end, as run() would return, without iterating.
+	 */
+	if (!s->running && !s->stopping && server_prepare(s) != 0) {
 		return -1;
 	}
-	if (server_iterate(s, max_wait_ms) != 0) {
+	if (s->running && !s->breaking && server_iterate(s, max_wait_ms) != 0) {
 		return -1;
 	}
 	if (s->running && !s->breaking) {

@@ -902,6 +902,7 @@ static void step(void)
 	int r = ws_server_run_once(F.s, 0);
 	/* Starting fails only without memory for the read buffer. */
 	CHECK(r == 0 || r == 1 || (r == -1 && errno == ENOMEM && F.fail_injected));
+	CHECK((r == 1) == ws_server_is_running(F.s) || r == -1);
 	if (r == 0 && F.broke) {
 		/* What the binding does when a handler's exception stopped run(). */
 		F.broke = 0;

@@ -649,6 +649,33 @@ static void test_drain_fires_under_low_water(void)
 	ws_server_free(s);
 }
 
+static void test_run_once_reports_the_end(void)
+{
+	/*
+	 * ws_server_run_once() returns 0 once the server has stopped, also when
+	 * ws_server_stop() completed at once outside an iteration (no connection
+	 * left: it used to start the server again) or ws_server_break() was
+	 * called there; the call after that starts it again.
+	 */
+	ws_server_config_t cfg;
+	ws_server_config_defaults(&cfg);
+	ws_server_t *s = ws_server_new(&cfg, &handler, NULL);
+	CHECK(s != NULL);
+	ws_server_set_clock(s, test_clock, NULL);
+	CHECK_EQ_INT(ws_server_run_once(s, 0), 1);
+	CHECK(ws_server_is_running(s));
+	ws_server_stop(s);
+	CHECK_EQ_INT(ws_server_run_once(s, 0), 0);
+	CHECK(!ws_server_is_running(s));
+	CHECK_EQ_INT(ws_server_run_once(s, 0), 1);
+	ws_server_break(s);
+	CHECK_EQ_INT(ws_server_run_once(s, 0), 0);
+	CHECK_EQ_INT(ws_server_run_once(s, 0), 1);
+	ws_server_stop(s);
+	CHECK_EQ_INT(ws_server_run_once(s, 0), 0);
+	ws_server_free(s);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_server_end_to_end),
 	TEST(test_listen_errors),
@@ -657,6 +684,7 @@ static const test_case_t tests[] = {
 	TEST(test_teardown_releases_referenced_payload),
 	TEST(test_memory_budget_not_held_by_pool),
 	TEST(test_drain_fires_under_low_water),
+	TEST(test_run_once_reports_the_end),
 };
 
 TEST_MAIN("server", tests)
