@@ -6,11 +6,14 @@ source "$(dirname "$0")/common.bash"
 need_node
 ulimit -n "$(ulimit -Hn)"
 
-HOLD_OUT=$(mktemp); EXTRA_FILES="$HOLD_OUT"
+# The client holds its connections while its stdin (a fifo we keep open) is open.
+HOLD_OUT=$(mktemp); HOLD_IN=$(mktemp -u); EXTRA_FILES="$HOLD_OUT $HOLD_IN"
+mkfifo "$HOLD_IN"
 start_server tests/workers/worker_server.php '{"workers": 2}'
 wait_for '^START 1 ' "$SERVER_OUT"
-sleep 600 | node tests/workers/workers_client.js hold "ws://127.0.0.1:$PORT" 500 >"$HOLD_OUT" 2>&1 &
+node tests/workers/workers_client.js hold "ws://127.0.0.1:$PORT" 500 <"$HOLD_IN" >"$HOLD_OUT" 2>&1 &
 EXTRA_PIDS=$!
+exec 3>"$HOLD_IN"
 wait_for '^READY' "$HOLD_OUT" 60
 grep -q '"0":' "$HOLD_OUT" && grep -q '"1":' "$HOLD_OUT" || fail "both workers should hold clients: $(cat "$HOLD_OUT")"
 kids=$(workers_of "$SERVER_PID")
@@ -21,5 +24,7 @@ wait_for '^CLOSED' "$HOLD_OUT"
 [ "$(count_lines '^CLOSE .* 1001 ' "$SERVER_OUT")" -eq 500 ] || fail "not every close event fired with 1001"
 [ "$(count_lines '^STOP ' "$SERVER_OUT")" -eq 2 ] || fail "workerStop did not fire in both workers"
 grep -qx STOPPED "$SERVER_OUT" || fail "run() did not return in the supervisor"
-pkill -P "$EXTRA_PIDS" sleep 2>/dev/null || true
+exec 3>&-
+wait "$EXTRA_PIDS" || true
+EXTRA_PIDS=
 echo "ok"

@@ -5,8 +5,9 @@
  *   php -d extension=websocket.so tests/workers/worker_server.php [JSON-OPTIONS]
  *
  * Binds 127.0.0.1:0, prints "PORT=<n>" (in the supervisor, before run()).
- * Each worker logs "START <worker> <pid>" and "STOP <worker>" on stderr... no:
- * on stdout, as every line here: "OPEN <id> <worker>", "CLOSE <id> <code> <worker>".
+ * Each worker logs on stdout "START <worker> <pid>", "STOP <worker>",
+ * "OPEN <id> <worker>" and "CLOSE <id> <code> <worker>", each line in one
+ * write(2), so that the lines of two workers never interleave.
  * On open the client receives "hello:<worker>:<id>".  Commands (text):
  *   sub:<topic>          subscribe, reply "subscribed:<topic>"
  *   pub:<topic>:<data>   publish to the topic (the sender, if subscribed, gets it too)
@@ -19,25 +20,29 @@
  */
 $options = isset($argv[1]) ? json_decode($argv[1], true, 512, JSON_THROW_ON_ERROR) : [];
 $server = new WebSocket\Server('127.0.0.1', 0, $options);
+function say(string $line): void
+{
+    fwrite(STDOUT, $line . "\n");
+}
 $versionFile = getenv('WS_TEST_VERSION_FILE') ?: null;
 $version = $versionFile ? trim((string) @file_get_contents($versionFile)) : '';
 
 $server->on('workerStart', function (int $id) use ($server) {
-    echo "START $id ", getmypid(), "\n";
+    say("START $id " . getmypid());
     if (getenv('WS_TEST_FAIL_START') === (string) $id) {
         throw new RuntimeException("worker $id refuses to start");
     }
 });
-$server->on('workerStop', fn (int $id) => print("STOP $id\n"));
+$server->on('workerStop', fn (int $id) => say("STOP $id"));
 $server->on('open', function (WebSocket\Connection $c) use ($server, $version) {
-    echo "OPEN {$c->id} {$server->workerId()}\n";
+    say("OPEN {$c->id} {$server->workerId()}");
     $c->send("hello:{$server->workerId()}:{$c->id}");
     if ($version !== '') {
         $c->send("version:$version");
     }
 });
 $server->on('close', function (WebSocket\Connection $c, int $code) use ($server) {
-    echo "CLOSE {$c->id} $code {$server->workerId()}\n";
+    say("CLOSE {$c->id} $code {$server->workerId()}");
 });
 $server->on('message', function (WebSocket\Connection $c, string $data) use ($server) {
     [$cmd, $a, $b] = explode(':', $data, 3) + [1 => '', 2 => ''];
@@ -66,6 +71,6 @@ $server->on('message', function (WebSocket\Connection $c, string $data) use ($se
 $server->on('workerMessage', function (string $data, int $from) use ($server) {
     $server->broadcast("wm:{$server->workerId()}:$data:$from");
 });
-echo "PORT=", $server->getPort(), "\n";
+say("PORT=" . $server->getPort());
 $server->run();
-echo "STOPPED\n";
+say("STOPPED");
