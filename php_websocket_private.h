@@ -22,6 +22,8 @@ typedef enum php_websocket_event {
 	PHP_WS_EV_WORKER_START,
 	PHP_WS_EV_WORKER_STOP,
 	PHP_WS_EV_WORKER_MESSAGE,
+	PHP_WS_EV_JOIN,
+	PHP_WS_EV_LEAVE,
 	PHP_WS_EV_COUNT
 } php_websocket_event;
 
@@ -124,6 +126,10 @@ void php_websocket_on_worker_message(ws_server_t *s, const char *data, size_t le
 zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg);
 /* The options that need the core server (subprotocols, allowed_origins, document_root). */
 zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core);
+/* websocket_presence.c */
+zend_result php_websocket_history_option(zval *v, ws_server_t *core);
+void php_websocket_on_presence(ws_server_t *s, int join, const char *topic, size_t topic_len, uint64_t conn_id,
+	int worker, const char *info, size_t info_len);
 /* TLS options of argument arg; *out is NULL for a plain listener.  only_tls: other keys are errors. */
 zend_result php_websocket_tls_options(HashTable *opts, uint32_t arg, bool only_tls, ws_tls_ctx_t **out);
 

@@ -36,6 +36,9 @@ class Exception extends \RuntimeException
  *    document_root, then 404.
  *  - "drain": (Connection $connection) when a send queue that was over the
  *    low-water mark falls back under it.
+ *  - "join" and "leave": (string $topic, int $connectionId, string $info,
+ *    int $worker) once per presence change on the node, after the change,
+ *    in the worker that owns the connection (docs/PRESENCE_HISTORY.md).
  *
  * @strict-properties
  * @not-serializable
@@ -58,7 +61,9 @@ final class Server implements \Countable
      *   compression_context_takeover (permessage-deflate);
      *   tls_cert, tls_key, tls_key_passphrase, tls_ca, tls_min_version
      *   ("1.2" or "1.3"), tls_ciphers, tls_verify_peer (wss:// on this
-     *   first listener).
+     *   first listener); history (messages kept per topic: an int, or
+     *   ["size" => int, "ttl" => seconds, "topics" => [topic or "prefix*"
+     *   => int or ["size" => ..., "ttl" => ...]]]).
      *   Unknown keys and bad values throw \ValueError naming the option.
      * @throws Exception when the address cannot be bound, or a TLS file
      *   cannot be loaded (with OpenSSL's reason).
@@ -90,7 +95,8 @@ final class Server implements \Countable
      * Sets the handler of an event, replacing any previous one.
      *
      * @param string $event One of "handshake", "open", "message", "close", "error", "request", "drain",
-     *        "workerStart" (int $workerId), "workerStop" (int $workerId), "workerMessage" (string $data, int $fromWorker).
+     *        "workerStart" (int $workerId), "workerStop" (int $workerId), "workerMessage" (string $data, int $fromWorker),
+     *        "join" and "leave" (string $topic, int $connectionId, string $info, int $worker).
      * @param callable $handler Called with the event's arguments (see the class description).
      * @return static $this, for chaining.
      * @throws \ValueError for an unknown event name.
@@ -181,9 +187,39 @@ final class Server implements \Countable
      * @param string $data The message; valid UTF-8 unless $binary.
      * @param bool $binary Send a binary message instead of text.
      * @param Connection|null $except A subscriber to leave out.
-     * @return int The number of recipients.
+     * @param string|null $id The application's id for this message (1 to 255
+     *   bytes), kept with it in the topic's history: a client that saw it can
+     *   later resume after it (Connection::resume()).
+     * @return int The number of recipients (in this worker).
      */
-    public function publish(string $topic, string $data, bool $binary = false, ?Connection $except = null): int {}
+    public function publish(string $topic, string $data, bool $binary = false, ?Connection $except = null, ?string $id = null): int {}
+
+    /**
+     * The latest messages of a topic's history (the "history" option), oldest
+     * first, on every worker the same. Read locally: it never waits.
+     *
+     * @param string $topic 1 to 256 bytes.
+     * @param int $limit At most this many (0: all that are kept).
+     * @return list<array{id: ?string, data: string, binary: bool, seq: int, time: float}>
+     *   seq is the message's position in the topic's order; time its Unix time.
+     */
+    public function history(string $topic, int $limit = 0): array {}
+
+    /**
+     * The epoch of this node's histories: it changes when they are lost (a
+     * restart of the server, not a reload of its workers). Send it to clients
+     * with the ids they may resume from (Connection::resume()).
+     */
+    public function historyEpoch(): string {}
+
+    /**
+     * Every member of a topic's presence, on every worker (Connection::join()).
+     * Read locally: it never waits.
+     *
+     * @param string $topic 1 to 256 bytes.
+     * @return list<array{id: int, info: string, worker: int}> id is the connection's id.
+     */
+    public function presence(string $topic): array {}
 
     /** @return int The number of connections subscribed to $topic. */
     public function subscribers(string $topic): int {}
@@ -331,6 +367,40 @@ final class Connection
      * @return bool true if it was subscribed.
      */
     public function unsubscribe(string $topic): bool {}
+
+    /**
+     * Subscribes to a topic after a reconnect: queues every message of the
+     * topic's history published after the one with id $since, then the live
+     * stream, with none left out and none twice.
+     *
+     * @param string $topic 1 to 256 bytes; it needs a history (the "history" option).
+     * @param string $since The id (Server::publish()) of the last message the client saw.
+     * @param string|null $epoch The Server::historyEpoch() the client had, if it knows it:
+     *   another epoch means the history was lost in between.
+     * @return int|null How many messages were queued, or null when the gap cannot be
+     *   filled ($since unknown or too old, another epoch): then nothing was replayed,
+     *   the connection is subscribed to the live stream, and the application should
+     *   reload the client's state in full.
+     * @throws Exception when the connection is closed.
+     */
+    public function resume(string $topic, string $since, ?string $epoch = null): ?int {}
+
+    /**
+     * Joins a topic's presence (Server::presence(), events "join" and
+     * "leave"). The connection leaves by itself when it closes. Joining again
+     * replaces its info.
+     *
+     * @param string $topic 1 to 256 bytes.
+     * @param string $info The application's data for this member (up to 4096 bytes): a nickname, a user id.
+     * @return bool true if it joined, false if it was a member already.
+     */
+    public function join(string $topic, string $info = ""): bool {}
+
+    /**
+     * @param string $topic 1 to 256 bytes.
+     * @return bool true if it was a member.
+     */
+    public function leave(string $topic): bool {}
 
     /** @return list<string> The topics, in subscription order. */
     public function topics(): array {}

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: da347827350f3c148e4b1d250dcd91f8f3ef7298 */
+ * Stub hash: 65da650ab96edacdf72dededba6609c22195ebd6 */
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Server___construct, 0, 0, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, host, IS_STRING, 0, "\"0.0.0.0\"")
@@ -50,6 +50,19 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_publish, 
 	ZEND_ARG_TYPE_INFO(0, data, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, binary, _IS_BOOL, 0, "false")
 	ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, except, WebSocket\\Connection, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, id, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_history, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, limit, IS_LONG, 0, "0")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_historyEpoch, 0, 0, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_presence, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_subscribers, 0, 1, IS_LONG, 0)
@@ -109,6 +122,19 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_class_WebSocket_Connection_unsubscribe arginfo_class_WebSocket_Connection_subscribe
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Connection_resume, 0, 2, IS_LONG, 1)
+	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, since, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, epoch, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Connection_join, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, topic, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, info, IS_STRING, 0, "\"\"")
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_WebSocket_Connection_leave arginfo_class_WebSocket_Connection_subscribe
+
 #define arginfo_class_WebSocket_Connection_topics arginfo_class_WebSocket_Server_clusterStats
 
 #define arginfo_class_WebSocket_Request___construct arginfo_class_WebSocket_Connection___construct
@@ -159,6 +185,9 @@ ZEND_METHOD(WebSocket_Server, clusterStats);
 ZEND_METHOD(WebSocket_Server, stop);
 ZEND_METHOD(WebSocket_Server, broadcast);
 ZEND_METHOD(WebSocket_Server, publish);
+ZEND_METHOD(WebSocket_Server, history);
+ZEND_METHOD(WebSocket_Server, historyEpoch);
+ZEND_METHOD(WebSocket_Server, presence);
 ZEND_METHOD(WebSocket_Server, subscribers);
 ZEND_METHOD(WebSocket_Server, topics);
 ZEND_METHOD(WebSocket_Server, connections);
@@ -176,6 +205,9 @@ ZEND_METHOD(WebSocket_Connection, isOpen);
 ZEND_METHOD(WebSocket_Connection, bufferedAmount);
 ZEND_METHOD(WebSocket_Connection, subscribe);
 ZEND_METHOD(WebSocket_Connection, unsubscribe);
+ZEND_METHOD(WebSocket_Connection, resume);
+ZEND_METHOD(WebSocket_Connection, join);
+ZEND_METHOD(WebSocket_Connection, leave);
 ZEND_METHOD(WebSocket_Connection, topics);
 ZEND_METHOD(WebSocket_Request, __construct);
 ZEND_METHOD(WebSocket_Request, header);
@@ -206,6 +238,9 @@ static const zend_function_entry class_WebSocket_Server_methods[] = {
 	ZEND_ME(WebSocket_Server, stop, arginfo_class_WebSocket_Server_stop, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, broadcast, arginfo_class_WebSocket_Server_broadcast, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, publish, arginfo_class_WebSocket_Server_publish, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, history, arginfo_class_WebSocket_Server_history, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, historyEpoch, arginfo_class_WebSocket_Server_historyEpoch, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, presence, arginfo_class_WebSocket_Server_presence, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, subscribers, arginfo_class_WebSocket_Server_subscribers, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, topics, arginfo_class_WebSocket_Server_topics, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, connections, arginfo_class_WebSocket_Server_connections, ZEND_ACC_PUBLIC)
@@ -228,6 +263,9 @@ static const zend_function_entry class_WebSocket_Connection_methods[] = {
 	ZEND_ME(WebSocket_Connection, bufferedAmount, arginfo_class_WebSocket_Connection_bufferedAmount, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Connection, subscribe, arginfo_class_WebSocket_Connection_subscribe, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Connection, unsubscribe, arginfo_class_WebSocket_Connection_unsubscribe, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Connection, resume, arginfo_class_WebSocket_Connection_resume, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Connection, join, arginfo_class_WebSocket_Connection_join, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Connection, leave, arginfo_class_WebSocket_Connection_leave, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Connection, topics, arginfo_class_WebSocket_Connection_topics, ZEND_ACC_PUBLIC)
 	ZEND_FE_END
 };

@@ -210,6 +210,7 @@ zend_result php_websocket_parse_config(HashTable *opts, ws_server_config_t *cfg)
 				OPT_ERR("option \"compression_context_takeover\" must be a bool or an array with bool keys \"server\" and \"client\"");
 			}
 		} else if (key_is(key, "subprotocols") || key_is(key, "allowed_origins") || key_is(key, "metrics")
+			|| key_is(key, "history")
 			|| (ZSTR_LEN(key) > 4 && memcmp(ZSTR_VAL(key), "tls_", 4) == 0)) {
 			/* lists, metrics and TLS: handled once the core exists (TLS keys are checked there too) */
 		} else if (key_is(key, "broker")) {
@@ -373,7 +374,7 @@ zend_result php_websocket_tls_options(HashTable *opts, uint32_t arg, bool only_t
 	return SUCCESS;
 }
 
-/* The options that need the core server: subprotocols, allowed_origins, document_root, metrics. */
+/* The options that need the core server: subprotocols, allowed_origins, document_root, broker, metrics, history. */
 zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 {
 	zval *v;
@@ -407,6 +408,9 @@ zend_result php_websocket_apply_list_options(HashTable *opts, ws_server_t *core)
 		}
 	}
 	if ((v = zend_hash_str_find(opts, "metrics", sizeof("metrics") - 1)) && php_websocket_metrics_option(v, core) == FAILURE) {
+		return FAILURE;
+	}
+	if ((v = zend_hash_str_find(opts, "history", sizeof("history") - 1)) && php_websocket_history_option(v, core) == FAILURE) {
 		return FAILURE;
 	}
 	return SUCCESS;

@@ -24,7 +24,7 @@ static zend_object_handlers websocket_server_handlers;
 
 static const char *const php_websocket_event_names[PHP_WS_EV_COUNT] = {
 	"handshake", "open", "message", "close", "error", "request", "drain",
-	"workerStart", "workerStop", "workerMessage"
+	"workerStart", "workerStop", "workerMessage", "join", "leave"
 };
 
 /* ------------------------------------------------------------ object handlers */
@@ -342,7 +342,8 @@ const ws_server_handler_t php_websocket_core_handler = {
 	php_websocket_on_timer,
 	php_websocket_on_free,
 	php_websocket_on_warning,
-	php_websocket_on_worker_message
+	php_websocket_on_worker_message,
+	php_websocket_on_presence
 };
 
 /* ------------------------------------------------------------ methods */
@@ -479,7 +480,7 @@ ZEND_METHOD(WebSocket_Server, on)
 	}
 	if (ev < 0) {
 		zend_argument_value_error(1, "must be one of \"handshake\", \"open\", \"message\", \"close\", \"error\", "
-			"\"request\", \"drain\", \"workerStart\", \"workerStop\" or \"workerMessage\"");
+			"\"request\", \"drain\", \"workerStart\", \"workerStop\", \"workerMessage\", \"join\" or \"leave\"");
 		RETURN_THROWS();
 	}
 	php_websocket_handler *h = &srv->handlers[ev];
@@ -592,22 +593,28 @@ static bool php_websocket_check_topic(uint32_t arg, zend_string *topic)
 
 ZEND_METHOD(WebSocket_Server, publish)
 {
-	zend_string *topic, *data;
+	zend_string *topic, *data, *id = NULL;
 	bool binary = false;
 	zval *except = NULL;
-	ZEND_PARSE_PARAMETERS_START(2, 4)
+	ZEND_PARSE_PARAMETERS_START(2, 5)
 		Z_PARAM_STR(topic)
 		Z_PARAM_STR(data)
 		Z_PARAM_OPTIONAL
 		Z_PARAM_BOOL(binary)
 		Z_PARAM_OBJECT_OF_CLASS_OR_NULL(except, websocket_connection_ce)
+		Z_PARAM_STR_OR_NULL(id)
 	ZEND_PARSE_PARAMETERS_END();
 	PHP_WS_SERVER_FETCH(srv);
 	if (!php_websocket_check_topic(1, topic) || !php_websocket_check_text(2, data, binary)) {
 		RETURN_THROWS();
 	}
-	RETURN_LONG((zend_long)ws_server_publish(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic),
-		ZSTR_VAL(data), ZSTR_LEN(data), binary, php_websocket_conn_core(except)));
+	if (id && (ZSTR_LEN(id) == 0 || ZSTR_LEN(id) > 255)) {
+		zend_argument_value_error(5, "must be a message id of 1 to 255 bytes, or null");
+		RETURN_THROWS();
+	}
+	RETURN_LONG((zend_long)ws_server_publish_id(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic),
+		ZSTR_VAL(data), ZSTR_LEN(data), binary, php_websocket_conn_core(except),
+		id ? ZSTR_VAL(id) : NULL, id ? ZSTR_LEN(id) : 0));
 }
 
 ZEND_METHOD(WebSocket_Server, subscribers)

@@ -91,6 +91,7 @@ int php_websocket_run_prepare(php_websocket_server *srv)
 	mc.broker_url = ws_server_broker_url(srv->core);
 	mc.broker_prefix = ws_server_broker_prefix(srv->core);
 	mc.broker_buffer = ws_server_broker_buffer(srv->core);
+	mc.state = ws_server_state(srv->core);
 	ws_worker_start_t w;
 	char err[256] = "";
 	int r = ws_master_run(&mc, &w, err, sizeof(err));

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -166,14 +167,29 @@ int ws_bus_send(ws_bus_link_t *link, unsigned type, const void *a, size_t alen,
 
 int ws_bus_send_route(ws_bus_link_t *link, const ws_bus_route_t *r)
 {
-	uint8_t h[WS_BUS_ROUTE_HEAD];
+	uint8_t h[WS_BUS_ROUTE_HEAD + WS_BUS_ROUTE_EXT + 255];
+	size_t hl = WS_BUS_ROUTE_HEAD;
+	uint8_t flags = r->flags & (uint8_t)~WS_ROUTE_EXT;
+	if (r->seq != 0 || r->id_len != 0) {
+		if (r->id_len > 255) {
+			return -1;
+		}
+		flags |= WS_ROUTE_EXT;
+		put_u32(h + hl, (uint32_t)r->seq);
+		put_u32(h + hl + 4, (uint32_t)(r->seq >> 32));
+		put_u32(h + hl + 8, (uint32_t)r->time_ms);
+		put_u32(h + hl + 12, (uint32_t)(r->time_ms >> 32));
+		h[hl + 16] = (uint8_t)r->id_len;
+		memcpy(h + hl + WS_BUS_ROUTE_EXT, r->id, r->id_len);
+		hl += WS_BUS_ROUTE_EXT + r->id_len;
+	}
 	h[0] = r->kind;
-	h[1] = r->flags;
+	h[1] = flags;
 	put_u16(h + 2, (uint16_t)r->origin);
 	put_u32(h + 4, (uint32_t)r->except);
 	put_u32(h + 8, (uint32_t)(r->except >> 32));
 	put_u16(h + 12, (uint16_t)r->topic_len);
-	return ws_bus_send(link, WS_BUS_ROUTE, h, sizeof(h), r->topic, r->topic_len, r->data, r->len);
+	return ws_bus_send(link, WS_BUS_ROUTE, h, hl, r->topic, r->topic_len, r->data, r->len);
 }
 
 int ws_bus_route_decode(const uint8_t *p, size_t len, ws_bus_route_t *out)
@@ -186,12 +202,62 @@ int ws_bus_route_decode(const uint8_t *p, size_t len, ws_bus_route_t *out)
 	out->origin = (int16_t)get_u16(p + 2);
 	out->except = (uint64_t)get_u32(p + 4) | ((uint64_t)get_u32(p + 8) << 32);
 	out->topic_len = get_u16(p + 12);
-	if (out->topic_len > len - WS_BUS_ROUTE_HEAD) {
+	size_t off = WS_BUS_ROUTE_HEAD;
+	out->seq = out->time_ms = 0;
+	out->id = NULL;
+	out->id_len = 0;
+	if (out->flags & WS_ROUTE_EXT) {
+		if (len - off < WS_BUS_ROUTE_EXT) {
+			return -1;
+		}
+		out->seq = (uint64_t)get_u32(p + off) | ((uint64_t)get_u32(p + off + 4) << 32);
+		out->time_ms = (uint64_t)get_u32(p + off + 8) | ((uint64_t)get_u32(p + off + 12) << 32);
+		out->id_len = p[off + 16];
+		off += WS_BUS_ROUTE_EXT;
+		if (len - off < out->id_len) {
+			return -1;
+		}
+		out->id = (const char *)p + off;
+		off += out->id_len;
+	}
+	if (out->topic_len > len - off) {
 		return -1;
 	}
-	out->topic = (const char *)p + WS_BUS_ROUTE_HEAD;
+	out->topic = (const char *)p + off;
 	out->data = out->topic + out->topic_len;
-	out->len = len - WS_BUS_ROUTE_HEAD - out->topic_len;
+	out->len = len - off - out->topic_len;
+	return 0;
+}
+
+int ws_bus_send_presence(ws_bus_link_t *link, const ws_bus_presence_t *pr)
+{
+	uint8_t h[WS_BUS_PRESENCE_HEAD];
+	h[0] = pr->op;
+	h[1] = 0;
+	put_u16(h + 2, (uint16_t)pr->worker);
+	put_u16(h + 4, (uint16_t)pr->fire_on);
+	put_u32(h + 6, (uint32_t)pr->conn);
+	put_u32(h + 10, (uint32_t)(pr->conn >> 32));
+	put_u16(h + 14, (uint16_t)pr->topic_len);
+	return ws_bus_send(link, WS_BUS_PRESENCE, h, sizeof(h), pr->topic, pr->topic_len, pr->info, pr->info_len);
+}
+
+int ws_bus_presence_decode(const uint8_t *p, size_t len, ws_bus_presence_t *out)
+{
+	if (len < WS_BUS_PRESENCE_HEAD) {
+		return -1;
+	}
+	out->op = p[0];
+	out->worker = (int16_t)get_u16(p + 2);
+	out->fire_on = (int16_t)get_u16(p + 4);
+	out->conn = (uint64_t)get_u32(p + 6) | ((uint64_t)get_u32(p + 10) << 32);
+	out->topic_len = get_u16(p + 14);
+	if (out->topic_len > len - WS_BUS_PRESENCE_HEAD) {
+		return -1;
+	}
+	out->topic = (const char *)p + WS_BUS_PRESENCE_HEAD;
+	out->info = out->topic + out->topic_len;
+	out->info_len = len - WS_BUS_PRESENCE_HEAD - out->topic_len;
 	return 0;
 }
 
@@ -324,6 +390,32 @@ gone:
 			link->on_eof(link);
 		}
 	}
+}
+
+int ws_bus_wait_sync(ws_bus_link_t *link, int timeout_ms, const int *done)
+{
+	if (link->dispatching) {
+		return -1;
+	}
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (link->fd >= 0 && !*done) {
+		ws_bus_flush(link);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (spent >= timeout_ms) {
+			return -1;
+		}
+		struct pollfd pfd = { link->fd, (short)(POLLIN | (ws_bus_pending(link) ? POLLOUT : 0)), 0 };
+		int r = poll(&pfd, 1, (int)(timeout_ms - spent));
+		if (r < 0 && errno != EINTR) {
+			return -1;
+		}
+		if (r > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP))) {
+			link_read(link);
+		}
+	}
+	return *done ? 0 : -1;
 }
 
 static void link_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)

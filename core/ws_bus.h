@@ -23,7 +23,10 @@ enum {
 	WS_BUS_DRAIN = 4,     /* supervisor -> worker: u32 window ms; stop accepting, close with 1012, exit */
 	WS_BUS_STATS = 5,     /* worker -> supervisor: the worker's snapshot (see ws_route.c) */
 	WS_BUS_CLUSTER = 6,   /* supervisor -> worker: every worker's latest snapshot */
-	WS_BUS_RELOAD = 7     /* worker -> supervisor: reload() was called */
+	WS_BUS_RELOAD = 7,    /* worker -> supervisor: reload() was called */
+	WS_BUS_PRESENCE = 8,  /* either way: a presence change (ws_bus_presence_t) */
+	WS_BUS_SYNCED = 9,    /* supervisor -> worker: the state snapshot is complete; the epoch follows */
+	WS_BUS_BARRIER = 10   /* worker -> supervisor -> the same worker: u64 token, echoed (ws_bus_wait_sync) */
 };
 
 /* Kinds of publication. */
@@ -34,6 +37,8 @@ enum {
 };
 
 #define WS_ROUTE_BINARY 0x1u
+#define WS_ROUTE_EXT 0x2u      /* the record carries seq, time and the application id */
+#define WS_ROUTE_REPLAY 0x4u   /* a history entry of a snapshot: store it, deliver it to nobody */
 
 /* A publication, decoded (spans borrowed from the record). */
 typedef struct ws_bus_route {
@@ -45,9 +50,35 @@ typedef struct ws_bus_route {
 	size_t topic_len;
 	const char *data;
 	size_t len;
+	/* With WS_ROUTE_EXT: */
+	uint64_t seq;            /* position in the topic's history (0: not sequenced yet) */
+	uint64_t time_ms;        /* wall clock when sequenced */
+	const char *id;          /* the application's message id, id_len bytes */
+	size_t id_len;
 } ws_bus_route_t;
 
 #define WS_BUS_ROUTE_HEAD 14 /* kind, flags, origin, except, topic length */
+#define WS_BUS_ROUTE_EXT 17  /* seq, time, id length; then the id */
+
+/* Presence operations. */
+enum {
+	WS_PRESENCE_JOIN = 1,
+	WS_PRESENCE_LEAVE = 2
+};
+
+/* A presence change, decoded (spans borrowed from the record). */
+typedef struct ws_bus_presence {
+	uint8_t op;
+	int16_t worker;          /* the owner's slot */
+	int16_t fire_on;         /* the slot whose handler reports it; -1: nobody */
+	uint64_t conn;
+	const char *topic;
+	size_t topic_len;
+	const char *info;
+	size_t info_len;
+} ws_bus_presence_t;
+
+#define WS_BUS_PRESENCE_HEAD 16 /* op, pad, worker, fire_on, conn, topic length */
 
 typedef struct ws_bus_link ws_bus_link_t;
 
@@ -102,7 +133,19 @@ size_t ws_bus_pending(const ws_bus_link_t *link);
 /* Blocks (poll, at most timeout_ms) until the output buffer is written.  0 if written. */
 int ws_bus_drain_sync(ws_bus_link_t *link, int timeout_ms);
 
+/*
+ * Blocks (at most timeout_ms) reading and dispatching records until *done
+ * becomes non-zero, after writing what is queued.  Not from inside a
+ * record callback of the same link.  0 if *done, -1 on timeout, EOF or
+ * re-entry.
+ */
+int ws_bus_wait_sync(ws_bus_link_t *link, int timeout_ms, const int *done);
+
 /* Decodes a WS_BUS_ROUTE payload.  Returns 0, or -1 if malformed. */
 int ws_bus_route_decode(const uint8_t *p, size_t len, ws_bus_route_t *out);
+/* Sends a presence record. */
+int ws_bus_send_presence(ws_bus_link_t *link, const ws_bus_presence_t *pr);
+/* Decodes a WS_BUS_PRESENCE payload.  Returns 0, or -1 if malformed. */
+int ws_bus_presence_decode(const uint8_t *p, size_t len, ws_bus_presence_t *out);
 
 #endif

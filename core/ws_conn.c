@@ -255,8 +255,9 @@ void ws__conn_fire_close(ws_conn_t *c, unsigned code, const char *reason, size_t
 	if (c->open_prev || c->open_next || s->open_head == c) {
 		open_list_remove(c);
 	}
-	/* A closed connection has left its topics before anyone hears of it. */
+	/* A closed connection has left its topics and presences before anyone hears of it. */
 	ws__topics_leave_all(c);
+	ws__replica_conn_gone(c);
 	if (s->h->on_close) {
 		uint64_t t0 = ws__mt_begin(s);
 		s->h->on_close(s, c, code, reason ? reason : "", reason ? reason_len : 0);
@@ -329,6 +330,7 @@ void ws__conn_release(ws_conn_t *c)
 {
 	ws_server_t *s = c->server;
 	ws__topics_leave_all(c);
+	ws__replica_conn_gone(c);
 	per_ip_release(c);
 	ws_io_stop(s->loop, &c->io);
 	ws_tls_conn_free(c->tls);

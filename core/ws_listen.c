@@ -233,7 +233,7 @@ void ws__accepting_set(ws_server_t *s, int on)
 void ws__accept_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 {
 	ws_server_t *s = t->data;
-	if (s->running && !s->stopping && !s->draining) {
+	if (s->running && !s->stopping && !s->draining && s->synced) {
 		ws__accepting_set(s, 1);
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 
 #include "ws_alloc.h"
 #include "ws_broker.h"
+#include "ws_state.h"
 #include "ws_bus.h"
 #include "ws_loop.h"
 #include "ws_map.h"
@@ -72,6 +74,7 @@ struct master {
 	mslot_t *slots;
 	ws_map_t interest;     /* topic -> uint64_t[words] of interested links */
 	ws_broker_t *broker;   /* the node's Redis link, or NULL (ws_broker_link.c) */
+	ws_state_t state;      /* the node's histories and presence: the hub's copy, the one that orders */
 	uint32_t gen;          /* the serving generation */
 	uint32_t new_gen;      /* the generation a reload is starting, 0 if none */
 	uint32_t next_instance;
@@ -248,12 +251,16 @@ static void link_send(master_t *m, mlink_t *l, unsigned type, const void *p, siz
 	}
 }
 
-/* Sends a publication to every worker that needs it: the record p as it came, or r encoded if p is NULL. */
+/*
+ * Sends a publication to every worker that needs it: the record p as it
+ * came, or r encoded if p is NULL.  A publication with a history position
+ * goes to every worker (each keeps a replica of every history).
+ */
 static void forward(master_t *m, const ws_bus_route_t *rp, const uint8_t *p, size_t len)
 {
 	const ws_bus_route_t r = *rp;
 	uint64_t *bits = NULL;
-	if (r.kind == WS_ROUTE_PUBLISH) {
+	if (r.kind == WS_ROUTE_PUBLISH && r.seq == 0) {
 		ws_map_entry_t *e = ws_map_find(&m->interest, r.topic, r.topic_len);
 		if (e == NULL) {
 			return;
@@ -270,10 +277,35 @@ static void forward(master_t *m, const ws_bus_route_t *rp, const uint8_t *p, siz
 		}
 		if (p) {
 			link_send(m, l, WS_BUS_ROUTE, p, len);
-		} else {
-			ws_bus_send_route(&l->bus, &r);
+		} else if (ws_bus_send_route(&l->bus, &r) != 0 && l->bus.over) {
+			continue; /* counted in the link's dropped records, reported by link_send's episode */
 		}
 	}
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A publication enters the hub (from a worker, or from another node): a
+ * topic with history gives it the next position and keeps it; then it goes
+ * to every worker that needs it.
+ */
+static void hub_publish(master_t *m, ws_bus_route_t *r, const uint8_t *p, size_t len)
+{
+	if (r->kind == WS_ROUTE_PUBLISH && ws_state_limits(&m->state, r->topic, r->topic_len, &(uint32_t){ 0 }) > 0) {
+		r->time_ms = wall_ms();
+		r->seq = ws_state_append(&m->state, r->topic, r->topic_len, 0, r->time_ms, r->id, r->id_len,
+			r->data, r->len, r->flags & WS_ROUTE_BINARY, r->time_ms);
+		forward(m, r, NULL, 0);
+		return;
+	}
+	r->seq = 0;
+	forward(m, r, p, len);
 }
 
 /* The hub: a worker's publication goes to the other nodes (Redis) and to every worker that needs it. */
@@ -286,13 +318,155 @@ static void route(master_t *m, const uint8_t *p, size_t len)
 	if (m->broker) {
 		ws_broker_publish(m->broker, &r);
 	}
-	forward(m, &r, p, len);
+	hub_publish(m, &r, p, len);
 }
 
 /* A publication from another node enters the hub like a local one, minus the broker. */
 static void broker_record(void *arg, const ws_bus_route_t *r)
 {
-	forward(arg, r, NULL, 0);
+	ws_bus_route_t copy = *r;
+	hub_publish(arg, &copy, NULL, 0);
+}
+
+/* Sends a presence change to every worker (each keeps a replica). */
+static void presence_forward(master_t *m, const ws_bus_presence_t *pr)
+{
+	for (size_t i = 0; i < m->nlinks_cap; i++) {
+		mlink_t *l = m->links[i];
+		if (l && l->connected) {
+			ws_bus_send_presence(&l->bus, pr);
+		}
+	}
+}
+
+/* A worker's member joined or left: the hub applies it, then every replica does. */
+static void presence(master_t *m, mlink_t *l, const uint8_t *p, size_t len)
+{
+	ws_bus_presence_t pr;
+	if (ws_bus_presence_decode(p, len, &pr) != 0 || pr.topic_len == 0 || pr.topic_len > WS_TOPIC_MAX) {
+		return;
+	}
+	if ((uint32_t)(pr.conn >> 40) != l->instance) {
+		return; /* a worker speaks only for its own connections */
+	}
+	pr.worker = (int16_t)l->slot;
+	pr.fire_on = -1; /* the owner reported it already */
+	int changed = pr.op == WS_PRESENCE_JOIN
+		? ws_state_join(&m->state, pr.topic, pr.topic_len, pr.conn, l->slot, pr.info, pr.info_len)
+		: ws_state_leave(&m->state, pr.topic, pr.topic_len, pr.conn);
+	if (changed > 0) {
+		presence_forward(m, &pr);
+	}
+}
+
+/* The worker that reports the leaves of a dead worker's members: the first one serving. */
+static int reporter_slot(const master_t *m)
+{
+	for (size_t i = 0; i < m->nlinks_cap; i++) {
+		const mlink_t *l = m->links[i];
+		if (l && l->connected && l->ready && l->gen == m->gen) {
+			return l->slot;
+		}
+	}
+	return -1;
+}
+
+typedef struct drop_ctx {
+	master_t *m;
+	int fire_on;
+} drop_ctx_t;
+
+static void drop_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *mb)
+{
+	drop_ctx_t *d = arg;
+	ws_bus_presence_t pr;
+	memset(&pr, 0, sizeof(pr));
+	pr.op = WS_PRESENCE_LEAVE;
+	pr.worker = (int16_t)mb->worker;
+	pr.fire_on = (int16_t)d->fire_on;
+	pr.conn = mb->conn;
+	pr.topic = topic;
+	pr.topic_len = tlen;
+	pr.info = mb->info;
+	pr.info_len = mb->info_len;
+	presence_forward(d->m, &pr);
+}
+
+/* A worker's link is gone (it exited or crashed): its members leave at once, everywhere. */
+static void presence_drop_link(master_t *m, mlink_t *l)
+{
+	drop_ctx_t d = { m, reporter_slot(m) };
+	ws_state_drop_instance(&m->state, l->instance, drop_member_cb, &d);
+}
+
+/* ---- the snapshot a new worker gets before anything else ---- */
+
+typedef struct snap_ctx {
+	master_t *m;
+	mlink_t *l;
+	const char *topic;
+	size_t tlen;
+} snap_ctx_t;
+
+static void snap_entry_cb(void *arg, const ws_history_entry_t *e)
+{
+	snap_ctx_t *c = arg;
+	ws_bus_route_t r;
+	memset(&r, 0, sizeof(r));
+	r.kind = WS_ROUTE_PUBLISH;
+	r.flags = (uint8_t)((e->binary ? WS_ROUTE_BINARY : 0) | WS_ROUTE_REPLAY);
+	r.origin = -1;
+	r.topic = c->topic;
+	r.topic_len = c->tlen;
+	r.data = WS_HISTORY_ENTRY_DATA(e);
+	r.len = e->len;
+	r.seq = e->seq;
+	r.time_ms = e->time_ms;
+	r.id = WS_HISTORY_ENTRY_ID(e);
+	r.id_len = e->id_len;
+	ws_bus_send_route(&c->l->bus, &r);
+}
+
+static void snap_topic_cb(void *arg, const char *topic, size_t len, size_t entries)
+{
+	snap_ctx_t *c = arg;
+	(void)entries;
+	c->topic = topic;
+	c->tlen = len;
+	ws_state_history(&c->m->state, topic, len, 0, wall_ms(), snap_entry_cb, c);
+}
+
+static void snap_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *mb)
+{
+	snap_ctx_t *c = arg;
+	ws_bus_presence_t pr;
+	memset(&pr, 0, sizeof(pr));
+	pr.op = WS_PRESENCE_JOIN;
+	pr.worker = (int16_t)mb->worker;
+	pr.fire_on = -1;
+	pr.conn = mb->conn;
+	pr.topic = topic;
+	pr.topic_len = tlen;
+	pr.info = mb->info;
+	pr.info_len = mb->info_len;
+	ws_bus_send_presence(&c->l->bus, &pr);
+}
+
+/*
+ * The first records on a new link: every history entry and every member,
+ * then SYNCED with the epoch.  The worker accepts no connection before
+ * SYNCED, and every later change follows on the same FIFO link.  The
+ * snapshot is not subject to bus_buffer: it is bounded by the history rules.
+ */
+static void send_snapshot(master_t *m, mlink_t *l)
+{
+	size_t limit = l->bus.limit;
+	l->bus.limit = 0;
+	snap_ctx_t c = { m, l, NULL, 0 };
+	ws_state_each_history(&m->state, snap_topic_cb, &c);
+	ws_state_each_member(&m->state, snap_member_cb, &c);
+	ws_bus_send(&l->bus, WS_BUS_SYNCED, m->state.epoch, WS_STATE_EPOCH_LEN, NULL, 0, NULL, 0);
+	l->bus.limit = limit;
 }
 
 static void broker_warning(void *arg, const char *msg)
@@ -337,6 +511,13 @@ static void link_record(ws_bus_link_t *bus, unsigned type, const uint8_t *p, siz
 	case WS_BUS_RELOAD:
 		reload_start(m);
 		break;
+	case WS_BUS_PRESENCE:
+		presence(m, l, p, len);
+		break;
+	case WS_BUS_BARRIER:
+		/* Everything sequenced before this point is already on its way to the worker: say so. */
+		ws_bus_send(&l->bus, WS_BUS_BARRIER, p, len, NULL, 0, NULL, 0);
+		break;
 	default:
 		break;
 	}
@@ -347,15 +528,17 @@ static void link_eof(ws_bus_link_t *bus)
 	mlink_t *l = bus->data;
 	l->connected = 0;
 	interest_drop_link(l->m, l->index);
+	presence_drop_link(l->m, l);
 }
 
 static void link_free(master_t *m, mlink_t *l)
 {
 	ws_bus_link_close(&l->bus);
+	m->links[l->index] = NULL;
 	if (l->connected) {
 		interest_drop_link(m, l->index);
+		presence_drop_link(m, l);
 	}
-	m->links[l->index] = NULL;
 	ws_free(l->stats);
 	ws_free(l);
 }
@@ -474,6 +657,7 @@ static mlink_t *spawn(master_t *m, int slot, uint32_t gen)
 		l->bus.fd = -1;
 	} else {
 		l->connected = 1;
+		send_snapshot(m, l);
 	}
 	m->links[index] = l;
 	return l;
@@ -958,6 +1142,7 @@ static void master_free(master_t *m, int in_child)
 	ws_free(m->slots);
 	ws_map_each(&m->interest, free_interest_cb, NULL);
 	ws_map_free(&m->interest);
+	ws_state_free(&m->state);
 	if (m->sigpipe[0] >= 0) {
 		close(m->sigpipe[0]);
 		close(m->sigpipe[1]);
@@ -983,6 +1168,7 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 		return -1;
 	}
 	memset(m, 0, sizeof(*m));
+	ws_state_init(&m->state, NULL);
 	m->cfg = *cfg;
 	m->err = err;
 	m->errcap = errcap;
@@ -1005,6 +1191,11 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 	memset(m->links, 0, m->nlinks_cap * sizeof(*m->links));
 	memset(m->slots, 0, cfg->workers * sizeof(*m->slots));
 	ws_map_init(&m->interest);
+	if (cfg->state && ws_state_copy_rules(&m->state, cfg->state) != 0) {
+		snprintf(err, errcap, "cannot start the supervisor: out of memory");
+		master_free(m, 0);
+		return -1;
+	}
 	m->argv = read_cmdline();
 	m->gen = 1;
 	ws_timer_init(&m->cluster_timer, cluster_cb, m);

@@ -21,6 +21,7 @@ typedef struct ws_master_config {
 	const char *broker_url;      /* the Redis broker of the node (ws_broker.h), or NULL */
 	const char *broker_prefix;   /* its channel prefix, NULL: "ws" */
 	size_t broker_buffer;        /* its output cap, 0: 64 MiB */
+	const struct ws_state *state; /* the server's history rules (copied), or NULL: none */
 } ws_master_config_t;
 
 /* What a worker process needs to know about itself. */

@@ -27,24 +27,32 @@ typedef struct ws_wmsg {
 	char data[];
 } ws_wmsg_t;
 
-static void deliver(ws_server_t *s, const ws_bus_route_t *r)
+static int queue_wmsg(ws_server_t *s, const ws_bus_route_t *r);
+
+/* Local delivery of a publication, after it is stored in its topic's history (if it has one). */
+static size_t deliver(ws_server_t *s, ws_bus_route_t *r)
 {
 	uint64_t except = r->origin == s->worker_id ? r->except : 0;
 	switch (r->kind) {
 	case WS_ROUTE_PUBLISH:
-		ws__publish_local(s, r->topic, r->topic_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, except);
-		break;
+		ws__replica_store(s, r);
+		if (r->flags & WS_ROUTE_REPLAY) {
+			break;
+		}
+		return ws__publish_local(s, r->topic, r->topic_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, except);
 	case WS_ROUTE_BROADCAST:
-		ws__broadcast_local(s, r->data, r->len, r->flags & WS_ROUTE_BINARY, except);
-		break;
+		return ws__broadcast_local(s, r->data, r->len, r->flags & WS_ROUTE_BINARY, except);
 	case WS_ROUTE_WORKER_MESSAGE:
-		if (s->h->on_worker_message && !s->breaking) {
+		if (s->in_barrier) {
+			queue_wmsg(s, r); /* never re-enter PHP from inside the call that waits */
+		} else if (s->h->on_worker_message && !s->breaking) {
 			s->h->on_worker_message(s, r->data, r->len, r->origin);
 		}
 		break;
 	default:
 		break;
 	}
+	return 0;
 }
 
 /* Queues a worker message for the end of the iteration (single process). */
@@ -78,7 +86,8 @@ static int route(ws_server_t *s, const ws_bus_route_t *r)
 		/* Never inside the caller's handler: fire at the end of the iteration, as a worker would. */
 		return queue_wmsg(s, r);
 	}
-	deliver(s, r);
+	ws_bus_route_t copy = *r;
+	deliver(s, &copy);
 	return 0;
 }
 
@@ -89,7 +98,10 @@ void ws__route_remote(ws_server_t *s, const ws_bus_route_t *r)
 		queue_wmsg(s, r);
 		return;
 	}
-	deliver(s, r);
+	ws_bus_route_t copy = *r;
+	copy.seq = 0; /* this node's hub gives it its position here */
+	copy.flags &= (uint8_t)~WS_ROUTE_REPLAY;
+	deliver(s, &copy);
 }
 
 static void route_init(ws_bus_route_t *r, unsigned kind, int binary, const ws_server_t *s, const ws_conn_t *except)
@@ -104,15 +116,23 @@ static void route_init(ws_bus_route_t *r, unsigned kind, int binary, const ws_se
 size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
 	const char *data, size_t len, int binary, ws_conn_t *except)
 {
+	return ws_server_publish_id(s, topic, topic_len, data, len, binary, except, NULL, 0);
+}
+
+size_t ws_server_publish_id(ws_server_t *s, const char *topic, size_t topic_len,
+	const char *data, size_t len, int binary, ws_conn_t *except, const char *id, size_t id_len)
+{
 	ws_bus_route_t r;
 	route_init(&r, WS_ROUTE_PUBLISH, binary, s, except);
 	r.topic = topic;
 	r.topic_len = topic_len;
 	r.data = data;
 	r.len = len;
+	r.id = id_len ? id : NULL;
+	r.id_len = id_len > WS_HISTORY_ID_MAX ? WS_HISTORY_ID_MAX : id_len;
 	if (s->bus == NULL) {
 		ws__cluster_publish(s, &r);
-		return ws__publish_local(s, topic, topic_len, data, len, binary, r.except);
+		return deliver(s, &r);
 	}
 	size_t local = ws_server_subscribers(s, topic, topic_len);
 	if (except && local > 0 && ws_conn_is_open(except)) {
@@ -277,6 +297,21 @@ static void bus_record(ws_bus_link_t *link, unsigned type, const uint8_t *p, siz
 			deliver(s, &r);
 		}
 		break;
+	case WS_BUS_PRESENCE: {
+		ws_bus_presence_t pr;
+		if (ws_bus_presence_decode(p, len, &pr) == 0) {
+			ws__replica_presence(s, &pr);
+		}
+		break;
+	}
+	case WS_BUS_SYNCED:
+		ws__replica_synced(s, (const char *)p, len);
+		break;
+	case WS_BUS_BARRIER:
+		if (len == sizeof(uint64_t) && memcmp(p, &s->barrier_sent, sizeof(uint64_t)) == 0) {
+			s->barrier_done = 1;
+		}
+		break;
 	case WS_BUS_DRAIN:
 		if (len >= 4) {
 			start_drain(s, (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
@@ -405,6 +440,8 @@ int ws_server_attach_bus(ws_server_t *s, int bus_fd, int id, int count, uint32_t
 	s->bus = link;
 	s->worker_id = id;
 	s->worker_count = count;
+	s->instance = instance;
+	s->synced = 0; /* until the supervisor's snapshot is in */
 	s->next_conn_id = ((uint64_t)instance << 40) | 1;
 	ws_timer_init(&s->drain_timer, drain_timer_cb, s);
 	ws_timer_init(&s->stats_timer, stats_timer_cb, s);
@@ -432,6 +469,30 @@ int ws_server_request_reload(ws_server_t *s)
 		return -1;
 	}
 	return ws_bus_send(s->bus, WS_BUS_RELOAD, NULL, 0, NULL, 0, NULL, 0);
+}
+
+/*
+ * Waits until every publication and presence change the supervisor ordered
+ * before now has been applied here (one round trip on the bus, at most
+ * timeout_ms).  0 when done, or at once in a single process; -1 otherwise.
+ */
+int ws__route_barrier(ws_server_t *s, int timeout_ms)
+{
+	if (s->bus == NULL) {
+		return 0;
+	}
+	if (s->in_barrier) {
+		return -1;
+	}
+	s->barrier_sent++;
+	s->barrier_done = 0;
+	if (ws_bus_send(s->bus, WS_BUS_BARRIER, &s->barrier_sent, sizeof(s->barrier_sent), NULL, 0, NULL, 0) != 0) {
+		return -1;
+	}
+	s->in_barrier = 1;
+	int rc = ws_bus_wait_sync(s->bus, timeout_ms, &s->barrier_done);
+	s->in_barrier = 0;
+	return rc;
 }
 
 uint64_t ws_server_bus_dropped(const ws_server_t *s)
@@ -476,6 +537,7 @@ void ws__route_tick(ws_server_t *s)
 		}
 		ws_free(m);
 	}
+	ws__replica_tick(s);
 	if (s->bus) {
 		ws_bus_flush(s->bus);
 	}

@@ -81,6 +81,8 @@ ws_server_t *ws_server_new(const ws_server_config_t *cfg, const ws_server_handle
 	s->next_conn_id = 1;
 	s->next_timer_id = 1;
 	ws_metrics_init(&s->metrics);
+	ws_state_init(&s->state, &s->mem);
+	s->synced = 1;
 	return s;
 }
 
@@ -155,6 +157,7 @@ void ws_server_free(ws_server_t *s)
 	free_strings(s->protocols, s->protocol_lens, s->nprotocols);
 	free_strings(s->origins, s->origin_lens, s->norigins);
 	ws__route_free(s);
+	ws__replica_free(s);
 	ws__metrics_free(s);
 	ws_loop_free(s->loop);
 	ws_free(s);
@@ -325,7 +328,8 @@ static int server_prepare(ws_server_t *s)
 	s->stopping = 0;
 	s->breaking = 0;
 	s->draining = 0;
-	ws__accepting_set(s, 1);
+	/* A worker accepts once the supervisor's snapshot of histories and presence is in (ws_replica.c). */
+	ws__accepting_set(s, s->synced);
 	ws__route_start(s);
 	return 0;
 }

@@ -121,6 +121,15 @@ typedef struct ws_server_handler {
 	 * borrowed.  May be NULL.
 	 */
 	void (*on_worker_message)(ws_server_t *s, const char *data, size_t len, int origin);
+	/*
+	 * A presence member joined (join = 1; also when its info changed) or left
+	 * (0) topic.  Fires once per change on the whole node, later than the
+	 * change (never inside ws_conn_join()), in the worker that owns the
+	 * connection, or for a dead worker's members in the first serving worker
+	 * (docs/PRESENCE_HISTORY.md).  Spans are borrowed.  May be NULL.
+	 */
+	void (*on_presence)(ws_server_t *s, int join, const char *topic, size_t topic_len, uint64_t conn_id,
+		int worker, const char *info, size_t info_len);
 } ws_server_handler_t;
 
 /*
@@ -225,6 +234,12 @@ size_t ws_server_broadcast(ws_server_t *s, const char *data, size_t len, int bin
 /* Sends to every subscriber of topic except `except`; returns recipients. */
 size_t ws_server_publish(ws_server_t *s, const char *topic, size_t topic_len,
 	const char *data, size_t len, int binary, ws_conn_t *except);
+/*
+ * Like ws_server_publish(), with an application id (up to 255 bytes, may be
+ * empty) kept with the message in the topic's history, if it has one.
+ */
+size_t ws_server_publish_id(ws_server_t *s, const char *topic, size_t topic_len,
+	const char *data, size_t len, int binary, ws_conn_t *except, const char *id, size_t id_len);
 size_t ws_server_subscribers(ws_server_t *s, const char *topic, size_t topic_len);
 /* Fires on_worker_message with data in every worker (later, never inside this call).  0, or -1 if dropped. */
 int ws_server_send_to_workers(ws_server_t *s, const char *data, size_t len);
@@ -347,5 +362,42 @@ int ws_conn_subscribe(ws_conn_t *c, const char *topic, size_t len);   /* 1 new, 
 int ws_conn_unsubscribe(ws_conn_t *c, const char *topic, size_t len); /* 1 removed, 0 was not */
 /* Calls fn for each topic of c, in subscription order. */
 void ws_conn_each_topic(ws_conn_t *c, void (*fn)(void *arg, const char *name, size_t len), void *arg);
+
+/*
+ * History and presence (ws_replica.c, docs/PRESENCE_HISTORY.md).  Histories
+ * are configured before run(): a default for every topic and rules for a
+ * topic or a prefix ("room:*"; the first matching rule wins).  size is in
+ * messages (0: no history), ttl in seconds (0: no age limit).
+ */
+int ws_server_history_default(ws_server_t *s, uint32_t size, uint32_t ttl);
+int ws_server_history_rule(ws_server_t *s, const char *pattern, size_t len, uint32_t size, uint32_t ttl);
+/* The limits of topic; returns its size (0: no history). */
+uint32_t ws_server_history_limits(const ws_server_t *s, const char *topic, size_t len, uint32_t *ttl);
+/* The history rules and state, for the supervisor of a server with workers (ws_master_config_t). */
+const struct ws_state *ws_server_state(const ws_server_t *s);
+/* The epoch of this node's histories (16 hex digits): it changes when they are lost. */
+const char *ws_server_epoch(const ws_server_t *s);
+struct ws_history_entry;
+struct ws_member;
+/* Calls fn for the last limit messages of topic (all with 0), oldest first.  Returns how many. */
+size_t ws_server_history(ws_server_t *s, const char *topic, size_t len, size_t limit,
+	void (*fn)(void *arg, const struct ws_history_entry *e), void *arg);
+/*
+ * Subscribes c to topic and queues every message published after the one
+ * with application id since, then the live stream: none twice, none left
+ * out.  epoch (may be NULL) must be this node's.  Returns the number of
+ * messages queued, -1 if the gap cannot be filled (since unknown or too
+ * old, another epoch, no history: then c is subscribed and nothing is
+ * replayed), -2 if c is not open, -3 on ENOMEM.
+ */
+long ws_conn_resume(ws_conn_t *c, const char *topic, size_t len, const char *since, size_t since_len,
+	const char *epoch, size_t epoch_len);
+/* Joins topic's presence with info (up to 4096 bytes).  1 joined, 2 info changed, 0 unchanged, -1 error. */
+int ws_conn_join(ws_conn_t *c, const char *topic, size_t len, const char *info, size_t info_len);
+/* Leaves topic's presence.  1 if c was a member. */
+int ws_conn_leave(ws_conn_t *c, const char *topic, size_t len);
+/* Calls fn for every member of topic on every worker.  Returns how many. */
+size_t ws_server_presence(ws_server_t *s, const char *topic, size_t len,
+	void (*fn)(void *arg, const struct ws_member *m), void *arg);
 
 #endif

@@ -36,6 +36,8 @@
  *   ws_in.c       reads, frames in, reassembly and inflation, control frames
  *   ws_out.c      buffers, output queue, backpressure, compression of sends, fan-out, flush
  *   ws_topics.c   pub/sub topics and publish
+ *   ws_route.c    the one publish path, the worker's end of the bus, the cluster view
+ *   ws_replica.c  history, resume and presence: the server's copy of ws_state (ws_state.c)
  *   ws_timers.c   connection deadlines and user timers
  *   ws_budget.c   memory accounting and the max_memory budget
  *   ws_metrics_http.c  the metrics endpoint, timing, the seam for workers (ws_metrics_int.h)
@@ -59,6 +61,7 @@
 #include "ws_map.h"
 #include "ws_metrics.h"
 #include "ws_server.h"
+#include "ws_state.h"
 #include "ws_static.h"
 #include "ws_tls.h"
 #include "ws_utf8.h"
@@ -206,6 +209,10 @@ struct ws_conn {
 	/* topics */
 	ws_sub_t *subs;
 	uint32_t nsubs, subs_cap;
+
+	/* presence: the topics c joined (ws_replica.c) */
+	struct ws_pres_ref **pres;
+	uint32_t npres, pres_cap;
 };
 
 typedef struct ws_listener {
@@ -298,6 +305,15 @@ struct ws_server {
 	ws_broker_t *broker;         /* single process while running: the node's link */
 	ws_broker_stats_t broker_last; /* its counters when it stopped */
 	size_t adopt_n, adopt_next;
+
+	/* history and presence (ws_replica.c) */
+	ws_state_t state;            /* a single process's own; a worker's replica of the supervisor's */
+	int synced;                  /* 0 in a worker until the supervisor's snapshot is complete */
+	uint32_t instance;           /* connection ids are instance << 40 | n */
+	struct ws_pevent *pev_head, *pev_tail; /* presence events not yet fired */
+	uint64_t barrier_sent;       /* the token of the last bus barrier (ws__route_barrier) */
+	int barrier_done;
+	int in_barrier;
 	ws_metrics_t metrics;        /* every counter of stats() and of the metrics endpoint (ws_metrics.h) */
 	struct ws__metrics_ctl *mctl; /* the metrics endpoint and timing (ws_metrics_int.h); NULL: off */
 };
@@ -377,11 +393,21 @@ void ws__route_tick(ws_server_t *s);
 void ws__route_stop(ws_server_t *s);
 void ws__route_free(ws_server_t *s);
 void ws__route_remote(ws_server_t *s, const ws_bus_route_t *r);
+int ws__route_barrier(ws_server_t *s, int timeout_ms);
 /* ws_cluster.c (the broker in a single process) */
 void ws__cluster_start(ws_server_t *s);
 void ws__cluster_stop(ws_server_t *s);
 void ws__cluster_interest(ws_server_t *s, const char *topic, size_t len, int on);
 void ws__cluster_publish(ws_server_t *s, const ws_bus_route_t *r);
 void ws__cluster_tick(ws_server_t *s);
+
+/* ws_replica.c */
+void ws__replica_store(ws_server_t *s, ws_bus_route_t *r);
+void ws__replica_presence(ws_server_t *s, const ws_bus_presence_t *pr);
+void ws__replica_synced(ws_server_t *s, const char *epoch, size_t len);
+void ws__replica_conn_gone(ws_conn_t *c);
+void ws__replica_tick(ws_server_t *s);
+void ws__replica_free(ws_server_t *s);
+uint64_t ws__wall_ms(void);
 
 #endif

@@ -610,7 +610,7 @@ static void h_warning(ws_server_t *s, const char *msg)
 }
 
 static const ws_server_handler_t handler = {
-	h_handshake, h_open, h_message, h_ping, h_close, h_drain, h_http, h_timer, h_free, h_warning, NULL
+	h_handshake, h_open, h_message, h_ping, h_close, h_drain, h_http, h_timer, h_free, h_warning, NULL, NULL
 };
 
 /* ---- peers: what the server wrote, as a client sees it ------------------------ */

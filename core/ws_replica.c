@@ -1,0 +1,370 @@
+/*
+ * ws_replica.c - the server's copy of the topic state (ws_state.h):
+ * histories, resume and presence, and their events.
+ *
+ * A single process is its own hub: it gives each publication of a topic
+ * with history its position here, and applies presence changes at once.
+ * A worker keeps a replica of the supervisor's state: it starts from the
+ * snapshot the supervisor sends first on the bus, then applies every
+ * sequenced publication and presence change in the supervisor's one order
+ * (ws_route.c hands them over).  Reads (history, presence, resume) are
+ * therefore local and never wait for anyone.  docs/PRESENCE_HISTORY.md
+ * has the rules.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "ws_server_int.h"
+
+/* A topic a connection joined: what it must leave when it goes. */
+typedef struct ws_pres_ref {
+	uint16_t len;
+	char name[];
+} ws_pres_ref_t;
+
+/* A presence event waiting for the end of the iteration. */
+typedef struct ws_pevent {
+	struct ws_pevent *next;
+	uint64_t conn;
+	int join;
+	int worker;
+	uint16_t topic_len;
+	uint32_t info_len;
+	char bytes[];                 /* topic, then info */
+} ws_pevent_t;
+
+uint64_t ws__wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+int ws_server_history_default(ws_server_t *s, uint32_t size, uint32_t ttl)
+{
+	if (s->running) {
+		errno = EBUSY;
+		return -1;
+	}
+	ws_state_set_default(&s->state, size, ttl);
+	return 0;
+}
+
+int ws_server_history_rule(ws_server_t *s, const char *pattern, size_t len, uint32_t size, uint32_t ttl)
+{
+	if (s->running) {
+		errno = EBUSY;
+		return -1;
+	}
+	return ws_state_add_rule(&s->state, pattern, len, size, ttl);
+}
+
+uint32_t ws_server_history_limits(const ws_server_t *s, const char *topic, size_t len, uint32_t *ttl)
+{
+	uint32_t t;
+	uint32_t size = ws_state_limits(&s->state, topic, len, &t);
+	if (ttl) {
+		*ttl = t;
+	}
+	return size;
+}
+
+const ws_state_t *ws_server_state(const ws_server_t *s)
+{
+	return &s->state;
+}
+
+const char *ws_server_epoch(const ws_server_t *s)
+{
+	return s->state.epoch;
+}
+
+/* ---------------------------------------------------------------- history */
+
+/*
+ * A publication is about to be delivered here: keep it in its topic's
+ * history.  A single process gives it its position; a worker stores the
+ * position the supervisor gave.  Sets r->seq (0: the topic keeps none).
+ */
+void ws__replica_store(ws_server_t *s, ws_bus_route_t *r)
+{
+	if (r->kind != WS_ROUTE_PUBLISH) {
+		return;
+	}
+	if (s->bus && r->seq == 0) {
+		return; /* not sequenced by the supervisor: the topic keeps no history */
+	}
+	uint64_t now = ws__wall_ms();
+	if (s->bus == NULL) {
+		uint32_t ttl;
+		if (ws_state_limits(&s->state, r->topic, r->topic_len, &ttl) == 0) {
+			return;
+		}
+		r->time_ms = now;
+	}
+	r->seq = ws_state_append(&s->state, r->topic, r->topic_len, s->bus ? r->seq : 0, r->time_ms,
+		r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
+	s->metrics.history_entries = s->state.entries;
+}
+
+size_t ws_server_history(ws_server_t *s, const char *topic, size_t len, size_t limit,
+	void (*fn)(void *arg, const ws_history_entry_t *e), void *arg)
+{
+	size_t n = ws_state_history(&s->state, topic, len, limit, ws__wall_ms(), fn, arg);
+	s->metrics.history_entries = s->state.entries;
+	return n;
+}
+
+typedef struct replay_ctx {
+	ws_conn_t *c;
+	int failed;
+} replay_ctx_t;
+
+static void replay_cb(void *arg, const ws_history_entry_t *e)
+{
+	replay_ctx_t *ctx = arg;
+	if (ctx->failed) {
+		return;
+	}
+	ws_send_status_t st = ws_conn_send(ctx->c, WS_HISTORY_ENTRY_DATA(e), e->len, e->binary);
+	if (st == WS_SEND_DROPPED) { /* over max_buffered_amount, or closed by the backpressure policy */
+		ctx->failed = 1;
+	}
+}
+
+long ws_conn_resume(ws_conn_t *c, const char *topic, size_t len, const char *since, size_t since_len,
+	const char *epoch, size_t epoch_len)
+{
+	ws_server_t *s = c->server;
+	if (!ws_conn_is_open(c)) {
+		return -2;
+	}
+	/*
+	 * The replica holds every publication this process has been handed, and
+	 * whatever the supervisor sequenced after that reaches this process
+	 * later through the live stream: replay, then subscribe, in this call,
+	 * and the two meet with no gap and no overlap.
+	 */
+	long n = -1;
+	if (epoch == NULL || (epoch_len == WS_STATE_EPOCH_LEN && memcmp(epoch, s->state.epoch, epoch_len) == 0)) {
+		replay_ctx_t ctx = { c, 0 };
+		n = ws_state_since(&s->state, topic, len, since, since_len, ws__wall_ms(), replay_cb, &ctx);
+		if (n < 0 && s->bus && ws__route_barrier(s, 1000) == 0 && ws_conn_is_open(c)) {
+			/*
+			 * A worker may be asked for an id that another worker delivered a
+			 * moment ago and whose record is still on its way here: wait for
+			 * every record ordered before now, then look again.
+			 */
+			n = ws_state_since(&s->state, topic, len, since, since_len, ws__wall_ms(), replay_cb, &ctx);
+		}
+	}
+	if (ws_conn_subscribe(c, topic, len) < 0) {
+		return -3;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------- presence */
+
+static void pevent_queue(ws_server_t *s, int join, const char *topic, size_t tlen, uint64_t conn, int worker,
+	const char *info, size_t info_len)
+{
+	if (s->h->on_presence == NULL) {
+		return;
+	}
+	ws_pevent_t *ev = ws_malloc(sizeof(*ev) + tlen + info_len);
+	if (ev == NULL) {
+		return;
+	}
+	ev->next = NULL;
+	ev->conn = conn;
+	ev->join = join;
+	ev->worker = worker;
+	ev->topic_len = (uint16_t)tlen;
+	ev->info_len = (uint32_t)info_len;
+	memcpy(ev->bytes, topic, tlen);
+	memcpy(ev->bytes + tlen, info, info_len);
+	if (s->pev_tail) {
+		s->pev_tail->next = ev;
+	} else {
+		s->pev_head = ev;
+	}
+	s->pev_tail = ev;
+}
+
+static void presence_send(ws_server_t *s, int op, const char *topic, size_t tlen, uint64_t conn,
+	const char *info, size_t info_len)
+{
+	if (s->bus == NULL) {
+		return;
+	}
+	ws_bus_presence_t pr;
+	memset(&pr, 0, sizeof(pr));
+	pr.op = (uint8_t)op;
+	pr.worker = (int16_t)s->worker_id;
+	pr.fire_on = -1;
+	pr.conn = conn;
+	pr.topic = topic;
+	pr.topic_len = tlen;
+	pr.info = info;
+	pr.info_len = info_len;
+	ws_bus_send_presence(s->bus, &pr);
+}
+
+static int ref_find(const ws_conn_t *c, const char *topic, size_t len)
+{
+	for (uint32_t i = 0; i < c->npres; i++) {
+		if (c->pres[i]->len == len && memcmp(c->pres[i]->name, topic, len) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+int ws_conn_join(ws_conn_t *c, const char *topic, size_t len, const char *info, size_t info_len)
+{
+	ws_server_t *s = c->server;
+	if (!ws_conn_is_open(c) || len == 0 || len > WS_TOPIC_MAX || info_len > WS_PRESENCE_INFO_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	int known = ref_find(c, topic, len) >= 0;
+	if (!known && c->npres == c->pres_cap) {
+		uint32_t ncap = c->pres_cap ? c->pres_cap * 2 : 2;
+		ws_pres_ref_t **n = ws_realloc(c->pres, ncap * sizeof(*n));
+		if (n == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		c->pres = n;
+		c->pres_cap = ncap;
+	}
+	ws_pres_ref_t *ref = NULL;
+	if (!known) {
+		ref = ws_malloc(sizeof(*ref) + len);
+		if (ref == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ref->len = (uint16_t)len;
+		memcpy(ref->name, topic, len);
+	}
+	int r = ws_state_join(&s->state, topic, len, c->id, s->worker_id, info, info_len);
+	if (r < 0) {
+		ws_free(ref);
+		return -1;
+	}
+	if (ref) {
+		c->pres[c->npres++] = ref;
+	}
+	if (r > 0) {
+		presence_send(s, WS_PRESENCE_JOIN, topic, len, c->id, info, info_len);
+		pevent_queue(s, 1, topic, len, c->id, s->worker_id, info, info_len);
+	}
+	return r;
+}
+
+/* Leaves the presence of c->pres[i]. */
+static void leave_ref(ws_conn_t *c, uint32_t i)
+{
+	ws_server_t *s = c->server;
+	ws_pres_ref_t *ref = c->pres[i];
+	const ws_member_t *m = ws_state_member(&s->state, ref->name, ref->len, c->id);
+	if (m) {
+		pevent_queue(s, 0, ref->name, ref->len, c->id, s->worker_id, m->info, m->info_len);
+		presence_send(s, WS_PRESENCE_LEAVE, ref->name, ref->len, c->id, NULL, 0);
+		ws_state_leave(&s->state, ref->name, ref->len, c->id);
+	}
+	ws_free(ref);
+	memmove(&c->pres[i], &c->pres[i + 1], (c->npres - i - 1) * sizeof(*c->pres));
+	c->npres--;
+}
+
+int ws_conn_leave(ws_conn_t *c, const char *topic, size_t len)
+{
+	int i = ref_find(c, topic, len);
+	if (i < 0) {
+		return 0;
+	}
+	leave_ref(c, (uint32_t)i);
+	return 1;
+}
+
+/* A connection is closing: it leaves every presence at once (on this process; the others within a bus trip). */
+void ws__replica_conn_gone(ws_conn_t *c)
+{
+	while (c->npres > 0) {
+		leave_ref(c, c->npres - 1);
+	}
+	ws_free(c->pres);
+	c->pres = NULL;
+	c->pres_cap = 0;
+}
+
+size_t ws_server_presence(ws_server_t *s, const char *topic, size_t len,
+	void (*fn)(void *arg, const ws_member_t *m), void *arg)
+{
+	return ws_state_members(&s->state, topic, len, fn, arg);
+}
+
+/* A presence change from the supervisor (a worker's replica). */
+void ws__replica_presence(ws_server_t *s, const ws_bus_presence_t *pr)
+{
+	if ((uint32_t)(pr->conn >> 40) == s->instance) {
+		return; /* our own member: applied when it changed here */
+	}
+	int changed = pr->op == WS_PRESENCE_JOIN
+		? ws_state_join(&s->state, pr->topic, pr->topic_len, pr->conn, pr->worker, pr->info, pr->info_len)
+		: ws_state_leave(&s->state, pr->topic, pr->topic_len, pr->conn);
+	if (changed > 0 && pr->fire_on == s->worker_id) {
+		pevent_queue(s, pr->op == WS_PRESENCE_JOIN, pr->topic, pr->topic_len, pr->conn, pr->worker,
+			pr->info, pr->info_len);
+	}
+}
+
+/* The supervisor's snapshot is complete: adopt its epoch and start accepting. */
+void ws__replica_synced(ws_server_t *s, const char *epoch, size_t len)
+{
+	if (len == WS_STATE_EPOCH_LEN) {
+		memcpy(s->state.epoch, epoch, len);
+		s->state.epoch[len] = '\0';
+	}
+	s->metrics.history_entries = s->state.entries;
+	if (!s->synced) {
+		s->synced = 1;
+		if (s->running && !s->stopping && !s->draining) {
+			ws__accepting_set(s, 1);
+		}
+	}
+}
+
+/* Once per loop iteration: fire the presence events of the changes made since the last one. */
+void ws__replica_tick(ws_server_t *s)
+{
+	while (s->pev_head && !s->breaking) {
+		ws_pevent_t *ev = s->pev_head;
+		s->pev_head = ev->next;
+		if (s->pev_head == NULL) {
+			s->pev_tail = NULL;
+		}
+		if (s->h->on_presence) {
+			s->h->on_presence(s, ev->join, ev->bytes, ev->topic_len, ev->conn, ev->worker,
+				ev->bytes + ev->topic_len, ev->info_len);
+		}
+		ws_free(ev);
+	}
+}
+
+void ws__replica_free(ws_server_t *s)
+{
+	while (s->pev_head) {
+		ws_pevent_t *ev = s->pev_head;
+		s->pev_head = ev->next;
+		ws_free(ev);
+	}
+	s->pev_tail = NULL;
+	ws_state_free(&s->state);
+}
