@@ -297,7 +297,7 @@ int ws_conn_leave(ws_conn_t *c, const char *topic, size_t len)
 void ws__replica_conn_gone(ws_conn_t *c)
 {
 	while (c->npres > 0) {
-		leave_ref(c, c->npres - 1);
+		leave_ref(c, 0); /* in the order it joined */
 	}
 	ws_free(c->pres);
 	c->pres = NULL;
