@@ -127,46 +127,12 @@ void ws__cluster_tick(ws_server_t *s)
 	}
 }
 
-/* A worker: the supervisor's counters, at the end of the latest CLUSTER payload (ws_master.c). */
-static int cluster_broker_stats(const ws_server_t *s, ws_broker_stats_t *out)
-{
-	const uint8_t *p = s->cluster, *end = s->cluster + s->cluster_len;
-	if (p == NULL || end - p < 2) {
-		return 0;
-	}
-	size_t nw = (size_t)p[0] | (size_t)p[1] << 8;
-	size_t per = 6 + sizeof(ws_server_stats_t);
-	if ((size_t)(end - p) < 2 + nw * per + 4) {
-		return 0;
-	}
-	p += 2 + nw * per;
-	uint32_t nt;
-	memcpy(&nt, p, 4);
-	p += 4;
-	for (uint32_t i = 0; i < nt; i++) {
-		uint16_t len;
-		if (end - p < 6) {
-			return 0;
-		}
-		memcpy(&len, p, 2);
-		p += 6;
-		if ((size_t)(end - p) < len) {
-			return 0;
-		}
-		p += len;
-	}
-	if ((size_t)(end - p) < 1 + sizeof(*out) || p[0] != 'B') {
-		return 0;
-	}
-	memcpy(out, p + 1, sizeof(*out));
-	return 1;
-}
-
 int ws_server_broker_stats(const ws_server_t *s, ws_broker_stats_t *out)
 {
 	if (s->bus) {
-		memset(out, 0, sizeof(*out));
-		return cluster_broker_stats(s, out) || s->broker_url != NULL;
+		/* A worker: its supervisor's link, as of the latest CLUSTER record (ws_route.c). */
+		*out = s->broker_last;
+		return s->broker_url != NULL;
 	}
 	if (s->broker) {
 		ws_broker_get_stats(s->broker, out);

@@ -52,6 +52,22 @@ int ws_metrics_compatible(const ws_metrics_t *m)
 	return m->version == WS_METRICS_VERSION && m->size == sizeof(*m);
 }
 
+/* The node-wide fields (ws_metrics.h): one value per node, whichever process reports it. */
+static const size_t node_fields[] = {
+	offsetof(ws_metrics_t, broker_reconnects), offsetof(ws_metrics_t, broker_messages_lost),
+	offsetof(ws_metrics_t, broker_configured), offsetof(ws_metrics_t, broker_connected),
+};
+
+static int is_node_field(size_t off)
+{
+	for (size_t i = 0; i < sizeof(node_fields) / sizeof(node_fields[0]); i++) {
+		if (node_fields[i] == off) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void ws_metrics_add(ws_metrics_t *dst, const ws_metrics_t *src)
 {
 	/* Word by word through bytes: the struct is an array of uint64_t after its header. */
@@ -61,7 +77,12 @@ void ws_metrics_add(ws_metrics_t *dst, const ws_metrics_t *src)
 		uint64_t a, b;
 		memcpy(&a, d + off, sizeof(a));
 		memcpy(&b, s + off, sizeof(b));
-		a += b;
+		if (!is_node_field(off)) {
+			a += b;
+		} else if (b > a) {
+			/* Several views of one link: the larger counter is the more recent one. */
+			a = b;
+		}
 		memcpy(d + off, &a, sizeof(a));
 	}
 }
@@ -227,10 +248,10 @@ static const family_t families[] = {
 		"Recipients that publish() and broadcast() queued the message for.",
 		OFF(deliveries), &d_fan, NULL },
 	{ "websocket_broker_reconnects", F_COUNTER, NULL,
-		"Reconnections to the message broker (always 0 until the Redis broker lands).",
+		"Reconnections of this node's link to the message broker after an outage (one series per node, never per worker).",
 		OFF(broker_reconnects), NULL, NULL },
 	{ "websocket_broker_messages_lost", F_COUNTER, NULL,
-		"Publications lost to broker outages (always 0 until the Redis broker lands).",
+		"Publications of this node whose copy for the other nodes was dropped: broker down, or over broker_buffer.",
 		OFF(broker_messages_lost), NULL, NULL },
 	{ "websocket_metrics_scrapes", F_COUNTER, NULL,
 		"Requests for this endpoint: served in the Prometheus text format or OpenMetrics, or refused by its access control.",
@@ -260,10 +281,10 @@ static const family_t families[] = {
 		"The max_memory budget (0: no limit).",
 		OFF(memory_limit_bytes), NULL, NULL },
 	{ "websocket_broker_configured", F_GAUGE, NULL,
-		"1 when a message broker is configured (always 0 until the Redis broker lands).",
+		"1 when a message broker is configured (the broker option).",
 		OFF(broker_configured), NULL, NULL },
 	{ "websocket_broker_connected", F_GAUGE, NULL,
-		"1 while connected to the message broker (always 0 until the Redis broker lands).",
+		"1 while this node's link to the message broker is connected.",
 		OFF(broker_connected), NULL, NULL },
 	{ "websocket_handler_duration_seconds", F_HISTOGRAM, "seconds",
 		"Time spent in the application's handlers, by event (message: the first call of every 8th loop iteration is timed).",
@@ -488,12 +509,30 @@ static void render_meta(render_t *r, int openmetrics)
 int ws_metrics_render(const ws_metrics_t *const *snaps, const int *worker_ids, size_t n,
 	int openmetrics, char **out, size_t *out_len)
 {
+	return ws_metrics_render_node(snaps, worker_ids, n, NULL, openmetrics, out, out_len);
+}
+
+int ws_metrics_render_node(const ws_metrics_t *const *snaps, const int *worker_ids, size_t n,
+	const ws_metrics_t *node, int openmetrics, char **out, size_t *out_len)
+{
 	render_t r;
 	memset(&r, 0, sizeof(r));
-	r.labelled = n > 1 || (n == 1 && worker_ids != NULL && worker_ids[0] >= 0);
+	int labelled = n > 1 || (n == 1 && worker_ids != NULL && worker_ids[0] >= 0);
+	if (node == NULL && n > 0) {
+		node = snaps[0];
+	}
 	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
 		r.f = &families[k];
 		render_meta(&r, openmetrics);
+		if (is_node_field(r.f->off)) {
+			/* One link per node: one unlabelled series, whoever is scraped. */
+			r.labelled = 0;
+			if (node) {
+				render_series(&r, node);
+			}
+			continue;
+		}
+		r.labelled = labelled;
 		for (size_t i = 0; i < n; i++) {
 			r.worker = worker_ids ? worker_ids[i] : (int)i;
 			render_series(&r, snaps[i]);

@@ -45,6 +45,18 @@
  *       The renderer and the totals (clusterStats()) as described below.
  *
  * None of them blocks; only ws_metrics_render() allocates (the text).
+ *
+ * ---------------------------------------------------------------------
+ * Node-wide fields
+ * ---------------------------------------------------------------------
+ * The four broker_* fields describe the node's one link to the Redis broker
+ * (docs/BROKER.md), not the process that reports them: a single process
+ * owns the link itself, and with workers the supervisor owns it and every
+ * worker carries the values of the latest CLUSTER record.  So that a
+ * scrape shows them once per node rather than once per worker, the
+ * renderer writes these families once, without a worker label, from one
+ * chosen snapshot (ws_metrics_render_node()), and ws_metrics_add() keeps
+ * the larger value instead of the sum.
  */
 #ifndef WS_METRICS_H
 #define WS_METRICS_H
@@ -136,8 +148,8 @@ typedef struct ws_metrics {
 	uint64_t compression_bytes[WS_MDIR_COUNT][WS_MFORM_COUNT]; /* payloads that were (de)compressed */
 	uint64_t publications[WS_MFAN_COUNT];    /* publish() and broadcast() calls */
 	uint64_t deliveries[WS_MFAN_COUNT];      /* recipients they were queued for */
-	uint64_t broker_reconnects;              /* always 0 until the Redis broker lands */
-	uint64_t broker_messages_lost;           /* always 0 until the Redis broker lands */
+	uint64_t broker_reconnects;              /* node-wide (below): the broker link's reconnections */
+	uint64_t broker_messages_lost;           /* node-wide: publications whose remote part was dropped */
 	uint64_t scrapes[WS_MSCRAPE_COUNT];
 
 	/* ---- gauges (current values; see ws_server_metrics()) ---- */
@@ -149,8 +161,8 @@ typedef struct ws_metrics {
 	uint64_t history_entries;                /* always 0 until history lands */
 	uint64_t memory_bytes;                   /* counted against max_memory */
 	uint64_t memory_limit_bytes;             /* max_memory; 0: no limit */
-	uint64_t broker_configured;              /* 1 when a broker is configured: always 0 until the Redis broker lands */
-	uint64_t broker_connected;               /* always 0 until the Redis broker lands */
+	uint64_t broker_configured;              /* node-wide: 1 when the broker option is set */
+	uint64_t broker_connected;               /* node-wide: 1 while both connections of the link are up */
 
 	/* ---- histograms ---- */
 	ws_metrics_hist_t handler[WS_MEV_COUNT]; /* application handler duration, by event */
@@ -165,7 +177,10 @@ void ws_metrics_init(ws_metrics_t *m);
 /* 1 if m was made by this build (same version and size), 0 otherwise. */
 int ws_metrics_compatible(const ws_metrics_t *m);
 
-/* Adds every counter, gauge and histogram bucket of src to dst (totals across workers). */
+/*
+ * Adds every counter, gauge and histogram bucket of src to dst (totals
+ * across workers); the node-wide fields keep the larger of the two values.
+ */
 void ws_metrics_add(ws_metrics_t *dst, const ws_metrics_t *src);
 
 /* Counts one observation of ns nanoseconds into h. */
@@ -186,12 +201,23 @@ int ws_metrics_close_index(unsigned code);
  * named without _total, # UNIT lines, # EOF at the end) instead of the
  * Prometheus text format 0.0.4.  worker_ids: NULL, or n ids; series get a
  * worker="<id>" label when n > 1 or the only id is >= 0, none when n == 1
- * and its id is -1 (or worker_ids is NULL).  snaps and worker_ids are
- * borrowed for the call.  Returns 0 with *out and *out_len set (the text is also
- * NUL-terminated), or WS_ERR_NOMEM with *out NULL.
+ * and its id is -1 (or worker_ids is NULL).  The node-wide families are
+ * never labelled and take snaps[0]'s values (see ws_metrics_render_node()).
+ * snaps and worker_ids are borrowed for the call.  Returns 0 with *out and
+ * *out_len set (the text is also NUL-terminated), or WS_ERR_NOMEM with *out
+ * NULL.
  */
 int ws_metrics_render(const ws_metrics_t *const *snaps, const int *worker_ids, size_t n,
 	int openmetrics, char **out, size_t *out_len);
+
+/*
+ * The same, with the node-wide families (see the top of this file) rendered
+ * once, unlabelled, from node's values: a worker passes its own live
+ * snapshot, the freshest copy of its supervisor's numbers.  node NULL means
+ * snaps[0] (nothing when n is 0).  node is borrowed for the call.
+ */
+int ws_metrics_render_node(const ws_metrics_t *const *snaps, const int *worker_ids, size_t n,
+	const ws_metrics_t *node, int openmetrics, char **out, size_t *out_len);
 
 /* The Content-Type of what ws_metrics_render() produces. */
 const char *ws_metrics_content_type(int openmetrics);

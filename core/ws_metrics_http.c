@@ -286,6 +286,12 @@ const ws_metrics_t *ws_server_metrics(ws_server_t *s)
 	m->topics = s->topics.count;
 	m->memory_bytes = s->mem;
 	m->memory_limit_bytes = s->cfg.max_memory;
+	/* The node's broker link: this process's, or in a worker the supervisor's (ws_cluster.c). */
+	ws_broker_stats_t bs;
+	m->broker_configured = (uint64_t)ws_server_broker_stats(s, &bs);
+	m->broker_connected = bs.connected ? 1 : 0;
+	m->broker_reconnects = bs.reconnects;
+	m->broker_messages_lost = bs.dropped;
 	return m;
 }
 
@@ -468,7 +474,7 @@ static int render_all(ws_server_t *s, int openmetrics, char **out, size_t *out_l
 			snaps[i] = e[i].snap;
 			ids[i] = e[i].id;
 		}
-		r = ws_metrics_render(snaps, ids, n, openmetrics, out, out_len);
+		r = ws_metrics_render_node(snaps, ids, n, own, openmetrics, out, out_len);
 	}
 	ws_free(snaps);
 	ws_free(ids);

@@ -276,6 +276,64 @@ static void peers_refresh(ws_server_t *s)
 	}
 }
 
+/*
+ * The length of the workers and topics parts of a CLUSTER payload (laid out
+ * in ws_server_cluster() below), or 0 if it is truncated.  What follows is
+ * the supervisor's broker counters, when it has a link: 'B' and a
+ * ws_broker_stats_t.
+ */
+static size_t cluster_body_len(const uint8_t *start, size_t total)
+{
+	const uint8_t *p = start, *end = start + total;
+	if (total < 2) {
+		return 0;
+	}
+	size_t nw = (size_t)p[0] | (size_t)p[1] << 8;
+	p += 2;
+	for (size_t i = 0; i < nw; i++) {
+		uint32_t ml;
+		if ((size_t)(end - p) < 10 + sizeof(ws_server_stats_t)) {
+			return 0;
+		}
+		p += 6 + sizeof(ws_server_stats_t);
+		memcpy(&ml, p, 4);
+		p += 4;
+		if ((size_t)(end - p) < ml) {
+			return 0;
+		}
+		p += ml;
+	}
+	uint32_t nt;
+	if (end - p < 4) {
+		return 0;
+	}
+	memcpy(&nt, p, 4);
+	p += 4;
+	for (uint32_t i = 0; i < nt; i++) {
+		uint16_t len;
+		if (end - p < 6) {
+			return 0;
+		}
+		memcpy(&len, p, 2);
+		p += 6;
+		if ((size_t)(end - p) < len) {
+			return 0;
+		}
+		p += len;
+	}
+	return (size_t)(p - start);
+}
+
+/* A worker keeps the node's broker counters of the latest CLUSTER record (ws_server_broker_stats()). */
+static void cluster_broker_refresh(ws_server_t *s)
+{
+	size_t body = cluster_body_len(s->cluster, s->cluster_len);
+	memset(&s->broker_last, 0, sizeof(s->broker_last));
+	if (body && s->cluster_len - body >= 1 + sizeof(ws_broker_stats_t) && s->cluster[body] == 'B') {
+		memcpy(&s->broker_last, s->cluster + body + 1, sizeof(ws_broker_stats_t));
+	}
+}
+
 static size_t peers_fn(void *arg, const ws_metrics_t **snaps, int *ids, size_t cap)
 {
 	ws_server_t *s = arg;
@@ -324,6 +382,7 @@ static void bus_record(ws_bus_link_t *link, unsigned type, const uint8_t *p, siz
 			ws_free(s->cluster);
 			s->cluster = copy;
 			s->cluster_len = len;
+			cluster_broker_refresh(s);
 			if (s->mctl) {
 				peers_refresh(s);
 			}
@@ -599,8 +658,9 @@ size_t ws_server_cluster(ws_server_t *s, void (*on_worker)(void *arg, const ws_c
 	}
 	/*
 	 * CLUSTER payload (ws_master.c): u16 workers, then per worker i16 id,
-	 * i32 pid, stats struct; then u32 topics, then per topic u16 len, u32
-	 * subscribers, name.
+	 * i32 pid, stats struct, u32 length and a metrics snapshot; then u32
+	 * topics, then per topic u16 len, u32 subscribers, name; then, if the
+	 * supervisor has a broker link, 'B' and its ws_broker_stats_t.
 	 */
 	const uint8_t *p = s->cluster, *end = s->cluster + s->cluster_len;
 	if (end - p < 2) {

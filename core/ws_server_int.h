@@ -303,7 +303,7 @@ struct ws_server {
 	char *broker_url, *broker_prefix; /* the Redis broker option (ws_cluster.c) */
 	size_t broker_buffer;
 	ws_broker_t *broker;         /* single process while running: the node's link */
-	ws_broker_stats_t broker_last; /* its counters when it stopped */
+	ws_broker_stats_t broker_last; /* its counters when it stopped; a worker's: the supervisor's, from CLUSTER */
 	size_t adopt_n, adopt_next;
 
 	/* history and presence (ws_replica.c) */

@@ -67,12 +67,16 @@ static void test_add_and_compatible(void)
 	b.handshake.bucket[WS_METRICS_BUCKETS] = 4;
 	b.handshake.sum_ns = 9;
 	b.broker_connected = 1;
+	a.broker_reconnects = 4;
+	b.broker_reconnects = 3;
 	ws_metrics_add(&a, &b);
 	CHECK_EQ_INT(a.connections_accepted, 5);
 	CHECK_EQ_INT(a.closes[WS_MSIDE_SERVER][16], 7);
 	CHECK_EQ_INT(a.handshake.bucket[WS_METRICS_BUCKETS], 4);
 	CHECK_EQ_INT(a.handshake.sum_ns, 9);
 	CHECK_EQ_INT(a.broker_connected, 1);
+	/* Node-wide: two views of one link, not two links. */
+	CHECK_EQ_INT(a.broker_reconnects, 4);
 	CHECK_EQ_INT(a.version, WS_METRICS_VERSION);
 	CHECK_EQ_INT(a.size, sizeof(ws_metrics_t));
 	a.version++;
@@ -160,18 +164,37 @@ static void test_render_workers(void)
 		"websocket_connections_opened_total{worker=\"5\"} 2\n") != NULL);
 	CHECK(strstr(out, "\nwebsocket_closes_total{worker=\"5\",side=\"peer\",code=\"1000\"} 0\n") != NULL);
 	CHECK(strstr(out, "\nwebsocket_fanout_duration_seconds_bucket{worker=\"3\",le=\"+Inf\"} 0\n") != NULL);
-	/* Every sample carries a worker label. */
-	int samples = 0, labelled = 0;
+	/* Every sample carries a worker label but the node's four broker series. */
+	int samples = 0, labelled = 0, broker = 0;
 	for (char *p = out; *p; ) {
 		char *nl = strchr(p, '\n');
 		if (*p != '#') {
 			samples++;
-			labelled += strncmp(strchr(p, '{') ? strchr(p, '{') : "", "{worker=\"", 9) == 0;
+			char *brace = strchr(p, '{');
+			labelled += brace && brace < nl && strncmp(brace, "{worker=\"", 9) == 0;
+			broker += strncmp(p, "websocket_broker_", 17) == 0;
 		}
 		p = nl + 1;
 	}
 	CHECK(samples > 600);
-	CHECK_EQ_INT(samples, labelled);
+	CHECK_EQ_INT(broker, 4);
+	CHECK_EQ_INT(samples - 4, labelled);
+	ws_free(out);
+	/* The broker families: once, unlabelled, from the chosen snapshot (snaps[0] by default). */
+	a.broker_configured = b.broker_configured = 1;
+	a.broker_connected = 1;
+	a.broker_messages_lost = 7;
+	b.broker_messages_lost = 6;
+	CHECK_EQ_INT(ws_metrics_render(snaps, ids, 2, 0, &out, &len), 0);
+	CHECK(strstr(out, "\nwebsocket_broker_connected 1\n") != NULL);
+	CHECK(strstr(out, "\nwebsocket_broker_messages_lost_total 7\n") != NULL);
+	CHECK_EQ_INT(count_lines(out, "websocket_broker_messages_lost_total"), 1);
+	CHECK(strstr(out, "websocket_broker_connected{") == NULL);
+	ws_free(out);
+	CHECK_EQ_INT(ws_metrics_render_node(snaps, ids, 2, &b, 1, &out, &len), 0);
+	CHECK(strstr(out, "\nwebsocket_broker_connected 0\n") != NULL);
+	CHECK(strstr(out, "\nwebsocket_broker_messages_lost_total 6\n") != NULL);
+	CHECK(strstr(out, "\nwebsocket_broker_configured 1\n") != NULL);
 	ws_free(out);
 	/* One snapshot with a real worker id is labelled too. */
 	CHECK_EQ_INT(ws_metrics_render(snaps, ids, 1, 0, &out, &len), 0);

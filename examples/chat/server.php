@@ -6,6 +6,7 @@
  *       [--moderator-token TOKEN]            (or the CHAT_MODERATOR_TOKEN environment variable)
  *       [--tls-cert CERT.pem --tls-key KEY.pem]   (serve https:// and wss:// instead)
  *       [--workers N]                        (N worker processes; see PROTOCOL.md, "Several workers")
+ *       [--redis redis://host:6379]          (several chat servers share one room; PROTOCOL.md, "Several servers")
  *
  * Then open the printed URL in a few browser tabs. One port serves both the
  * page (public/, through the document_root option) and the WebSocket
@@ -20,6 +21,8 @@
  *    endpoint, the "request" event for a small JSON endpoint;
  *  - worker processes: state shared through sendToWorkers() records that
  *    every worker applies in the same order (the Chat class comment);
+ *  - several servers over Redis (the broker option): the same records and
+ *    room messages reach every process of every server;
  *  - defending the room: size limits, rate limits, strict input validation,
  *    and close codes that tell the client why it was disconnected.
  */
@@ -69,49 +72,85 @@ final class Member
 
 /*
  * The user list is shared state: with several worker processes (--workers N)
- * a user may sit on any of them. Every change to it is a *record* (claim,
+ * or several servers sharing a Redis broker (--redis URL) a user may sit on
+ * any process. Every change to it is a *record* (claim,
  * move, leave, purge) that goes to every worker through sendToWorkers(), and
  * each worker applies the records to its own copy, $members. The supervisor
  * sequences all worker messages, so every worker applies the same records in
  * the same order and the copies stay equal: a nickname belongs to the first
  * claim in that order, decided identically everywhere, without a lock.
  * Without workers a record is applied at once, in the handler that made it.
- * The details are in PROTOCOL.md ("Several workers").
+ * Records from other servers come through Redis (the broker carries
+ * sendToWorkers()), in each server's order but not in one order for all:
+ * see PROTOCOL.md ("Several workers", "Several servers").
  */
 final class Chat
 {
-    /** @var array<string, array{id: int, pid: int, w: int, nick: string, room: string, session: string}> nickname key (see key()) => who holds it, on any worker */
+    /** @var array<string, array{id: string, pid: int, host: string, w: int, nick: string, room: string, session: string}> nickname key (see key()) => who holds it, on any worker */
     private array $members = [];
-    /** @var array<int, string> connection id => nickname key */
+    /** @var array<string, string> member id (see uid()) => nickname key */
     private array $keyOf = [];
-    /** @var array<int, Connection> this worker's connections, by id */
+    /** @var array<string, Connection> this worker's connections, by member id */
     private array $local = [];
     /** @var array<string, list<array>> room => its last HISTORY messages, least recently active room first */
     private array $history = [];
     private bool $roomsDirty = false;
-    private readonly bool $cluster;  // several workers
+    private readonly bool $cluster;  // several workers, or several servers over Redis
     private bool $synced;            // $members is complete (a new worker waits for a snapshot)
+    private bool $helloSent = false;
     private bool $helloSeen = false; // our own "hello" came back: what follows is ours to apply
+    private bool $brokerUp = false;  // our server's link to Redis, as last seen
     /** @var list<array> records received between our "hello" and the snapshot */
     private array $backlog = [];
     private int $pid = 0;
+    private readonly string $host;
+    // This process among every process of every server: connection ids are
+    // only unique within one server, so a member's id is "<tag>.<connection id>".
+    private string $tag = '';
     /** @var array<int, float> pids we already asked to purge => when */
     private array $purged = [];
 
-    public function __construct(private readonly Server $server, private readonly string $moderatorToken)
-    {
-        $this->cluster = $server->workerCount() > 1;
+    public function __construct(
+        private readonly Server $server,
+        private readonly string $moderatorToken,
+        private readonly bool $broker = false,
+    ) {
+        $this->cluster = $server->workerCount() > 1 || $broker;
         $this->synced = !$this->cluster;
+        $this->host = (string) gethostname();
     }
 
     public function onWorkerStart(int $worker): void
     {
+        // Made here, not in the constructor: workers are forked from the process that built this object.
+        $this->tag = bin2hex(random_bytes(6));
         if (!$this->cluster) {
             return;
         }
-        // A worker starts with an empty list: it asks the others for theirs.
         $this->pid = getmypid();
-        $this->record(['t' => 'hello', 'pid' => $this->pid]);
+        // A worker that died (crash, kill) leaves users behind: drop them.
+        $this->server->every(2000, $this->purgeDeadWorkers(...));
+        if (!$this->broker) {
+            $this->hello();
+            return;
+        }
+        // Over Redis, a hello sent before our server's link is up would be
+        // lost: wait for the link (and notice when it drops and comes back).
+        $this->server->every(250, $this->watchBroker(...));
+        // Redis is down: start alone, and catch up when it comes back.
+        $this->server->after(3000, function () {
+            if (!$this->helloSent) {
+                $this->helloSent = $this->helloSeen = true;
+                $this->becomeSynced([]);
+            }
+        });
+    }
+
+    /** A worker starts with an empty list: it asks the others for theirs. */
+    private function hello(): void
+    {
+        $this->helloSent = true;
+        $this->record(['t' => 'hello', 'tag' => $this->tag]);
         // Nobody answered: this is the first generation, everyone started empty.
         $this->server->after(1000, function () {
             if (!$this->synced) {
@@ -119,8 +158,32 @@ final class Chat
                 $this->becomeSynced([]);
             }
         });
-        // A worker that died (crash, kill) leaves users behind: drop them.
-        $this->server->every(2000, $this->purgeDeadWorkers(...));
+    }
+
+    /**
+     * Every 250 ms with --redis: our server's link to Redis. Records sent
+     * while it was down never reached the other servers (nor theirs us), so
+     * when it comes back every process re-announces its own users (resync).
+     */
+    private function watchBroker(): void
+    {
+        $up = (bool) ($this->server->clusterStats()['broker']['connected'] ?? false);
+        if ($up && !$this->brokerUp) {
+            if (!$this->helloSent) {
+                $this->hello();
+            } elseif ($this->synced) {
+                $this->record(['t' => 'resync', 'tag' => $this->tag]);
+                $this->sendState();
+            }
+        }
+        $this->brokerUp = $up;
+    }
+
+    /** The users this process holds, as a "state" record: the others replace what they had from us. */
+    private function sendState(): void
+    {
+        $mine = array_values(array_filter($this->members, fn (array $m) => isset($this->local[$m['id']])));
+        $this->record(['t' => 'state', 'tag' => $this->tag, 'members' => $mine]);
     }
 
     public function onWorkerMessage(string $data, int $fromWorker): void
@@ -131,9 +194,9 @@ final class Chat
         $r = json_decode($data, true, 8, JSON_THROW_ON_ERROR);
         $type = $r['t'];
         if (!$this->synced) {
-            if ($type === 'hello' && $r['pid'] === $this->pid) {
+            if ($type === 'hello' && $r['tag'] === $this->tag) {
                 $this->helloSeen = true;   // everything before it is in the snapshot
-            } elseif ($type === 'snapshot' && $r['to'] === $this->pid && $this->helloSeen) {
+            } elseif ($type === 'snapshot' && $r['to'] === $this->tag && $this->helloSeen) {
                 $this->becomeSynced($r['members']);
             } elseif ($this->helloSeen && $type !== 'snapshot' && $type !== 'hello') {
                 $this->backlog[] = $r;
@@ -141,9 +204,13 @@ final class Chat
             return;
         }
         if ($type === 'hello') {
-            if ($r['pid'] !== $this->pid) {
+            if ($r['tag'] !== $this->tag) {
                 // Our list as of the hello: the newcomer applies what follows the hello itself.
-                $this->record(['t' => 'snapshot', 'to' => $r['pid'], 'members' => array_values($this->members)]);
+                $this->record(['t' => 'snapshot', 'to' => $r['tag'], 'members' => array_values($this->members)]);
+            }
+        } elseif ($type === 'resync') {
+            if ($r['tag'] !== $this->tag) {
+                $this->sendState();
             }
         } elseif ($type !== 'snapshot') {
             $this->apply($r);
@@ -172,7 +239,7 @@ final class Chat
     public function onOpen(Connection $conn): void
     {
         $conn->data = new Member();
-        $this->local[$conn->id] = $conn;
+        $this->local[$this->uid($conn)] = $conn;
         // The join screen offers the rooms that exist, so send them right away.
         $this->send($conn, ['type' => 'rooms', 'rooms' => $this->rooms()]);
     }
@@ -246,13 +313,13 @@ final class Chat
 
     public function onClose(Connection $conn, int $code, string $reason): void
     {
-        unset($this->local[$conn->id]);
+        unset($this->local[$this->uid($conn)]);
         $me = $conn->data;
         if (!$me instanceof Member) {
             return;
         }
         if ($me->claimed) {
-            $this->record(['t' => 'leave', 'id' => $conn->id]);
+            $this->record(['t' => 'leave', 'id' => $this->uid($conn)]);
         }
         if ($me->nick === '') {
             return; // never joined, or its nickname went to a newer connection
@@ -281,8 +348,9 @@ final class Chat
         $me->pending++;
         $this->record([
             't' => 'claim',
-            'id' => $conn->id,
+            'id' => $this->uid($conn),
             'pid' => $this->pid,
+            'host' => $this->host,
             'w' => $this->server->workerId(),
             'nick' => $nick,
             'room' => $room,
@@ -300,7 +368,7 @@ final class Chat
         }
         $this->checkRoomLimit($room);
         $me->pending++;
-        $this->record(['t' => 'move', 'id' => $conn->id, 'room' => $room]);
+        $this->record(['t' => 'move', 'id' => $this->uid($conn), 'room' => $room]);
     }
 
     /** {"type":"say","text":"hello"} */
@@ -324,7 +392,7 @@ final class Chat
     private function privateMessage(Connection $conn, array $msg): void
     {
         $to = $this->member(self::field($msg, 'to'));
-        if ($to['id'] === $conn->id) {
+        if ($to['id'] === $this->uid($conn)) {
             throw new ChatError('bad_target', 'You cannot send a private message to yourself.');
         }
         $message = self::json([
@@ -362,7 +430,7 @@ final class Chat
             throw new ChatError('forbidden', 'Only moderators can kick: use /mod TOKEN first.');
         }
         $target = $this->member(self::field($msg, 'nick'));
-        if ($target['id'] === $conn->id) {
+        if ($target['id'] === $this->uid($conn)) {
             throw new ChatError('bad_target', 'You cannot kick yourself.');
         }
         $reason = self::text(self::field($msg, 'reason', 'No reason given'), 200);
@@ -404,7 +472,8 @@ final class Chat
             'claim' => $this->applyClaim($r),
             'move' => $this->applyMove($r),
             'leave' => $this->applyLeave($r['id']),
-            'purge' => $this->applyPurge($r['pid']),
+            'purge' => $this->applyPurge($r['pid'], $r['host'] ?? $this->host),
+            'state' => $this->applyState($r['tag'], $r['members']),
             'pm' => isset($this->local[$r['id']]) ? $this->local[$r['id']]->send($r['data']) : null,
             'kick' => isset($this->local[$r['id']]) ? $this->kickLocal($this->local[$r['id']], $r['by'], $r['reason']) : null,
             default => null,
@@ -439,7 +508,7 @@ final class Chat
             }
         }
         $this->members[$key] = [
-            'id' => $r['id'], 'pid' => $r['pid'], 'w' => $r['w'],
+            'id' => $r['id'], 'pid' => $r['pid'], 'host' => $r['host'], 'w' => $r['w'],
             'nick' => $r['nick'], 'room' => $r['room'], 'session' => $r['new'],
         ];
         $this->keyOf[$r['id']] = $key;
@@ -475,7 +544,7 @@ final class Chat
         }
     }
 
-    private function applyLeave(int $id): void
+    private function applyLeave(string $id): void
     {
         $key = $this->keyOf[$id] ?? null;
         unset($this->keyOf[$id]);
@@ -487,11 +556,11 @@ final class Chat
         }
     }
 
-    /** The worker process $pid is gone: its users are. Each worker tells its own users in those rooms. */
-    private function applyPurge(int $pid): void
+    /** The worker process $pid of $host is gone: its users are. Each worker tells its own users in those rooms. */
+    private function applyPurge(int $pid, string $host): void
     {
         foreach ($this->members as $key => $m) {
-            if ($m['pid'] !== $pid) {
+            if ($m['pid'] !== $pid || $m['host'] !== $host) {
                 continue;
             }
             unset($this->members[$key], $this->keyOf[$m['id']]);
@@ -513,15 +582,66 @@ final class Chat
             return;
         }
         $now = hrtime(true) / 1e9;
-        foreach (array_unique(array_column($this->members, 'pid')) as $pid) {
+        // Only processes of this machine can be checked (another server's machine checks its own).
+        $here = array_filter($this->members, fn (array $m) => $m['host'] === $this->host);
+        foreach (array_unique(array_column($here, 'pid')) as $pid) {
             if ($pid === $this->pid || ($this->purged[$pid] ?? 0) > $now - 10) {
                 continue;
             }
             if (!posix_kill($pid, 0) && posix_get_last_error() === 3 /* ESRCH */) {
                 $this->purged[$pid] = $now;
-                $this->record(['t' => 'purge', 'pid' => $pid]);
+                $this->record(['t' => 'purge', 'pid' => $pid, 'host' => $this->host]);
             }
         }
+    }
+
+    /**
+     * Process $tag's own users after our links to Redis came back: they
+     * replace what we had from it (records lost in the outage included). A
+     * nickname that someone else holds here stays theirs.
+     */
+    private function applyState(string $tag, array $members): void
+    {
+        if ($tag === $this->tag) {
+            return;
+        }
+        $before = $after = [];   // "room nick" => [room, nick]: who was and is where
+        foreach ($this->members as $key => $m) {
+            if (str_starts_with($m['id'], "$tag.")) {
+                unset($this->members[$key], $this->keyOf[$m['id']]);
+                $before["{$m['room']} {$m['nick']}"] = [$m['room'], $m['nick']];
+            }
+        }
+        foreach ($members as $m) {
+            $key = self::key($m['nick']);
+            if (!isset($this->members[$key])) {
+                $this->members[$key] = $m;
+                $this->keyOf[$m['id']] = $key;
+                $after["{$m['room']} {$m['nick']}"] = [$m['room'], $m['nick']];
+            }
+        }
+        // The join and leave notices that the outage swallowed, to our own users in those rooms.
+        $notices = [];
+        foreach (array_diff_key($after, $before) as [$room, $nick]) {
+            $notices[] = ['type' => 'join', 'nick' => $nick, 'room' => $room];
+        }
+        foreach (array_diff_key($before, $after) as [$room, $nick]) {
+            $notices[] = ['type' => 'leave', 'nick' => $nick, 'reason' => 'lost', 'room' => $room];
+        }
+        foreach ($notices as $n) {
+            foreach ($this->local as $conn) {
+                if ($conn->data->nick !== '' && $conn->data->room === $n['room']) {
+                    $this->send($conn, $n + ['ts' => self::now()]);
+                }
+            }
+        }
+        $this->roomsChanged();
+    }
+
+    /** A connection's id among every process of every server (the member id in records). */
+    private function uid(Connection $conn): string
+    {
+        return "{$this->tag}.{$conn->id}";
     }
 
     /** Our connection enters $room (its record came back), leaving the current one. */
@@ -667,7 +787,7 @@ final class Chat
         }
     }
 
-    /** @return array{id: int, pid: int, w: int, nick: string, room: string, session: string} */
+    /** @return array{id: string, pid: int, host: string, w: int, nick: string, room: string, session: string} */
     private function member(string $nick): array
     {
         return $this->members[self::key($nick)] ?? throw new ChatError('no_such_user', "Nobody called \"$nick\" is online.");
@@ -759,9 +879,10 @@ final class Chat
 
 // ---------------------------------------------------------------- setup
 
-$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'tls-cert:', 'tls-key:', 'workers:', 'help']);
+$opts = getopt('', ['host:', 'port:', 'moderator-token:', 'tls-cert:', 'tls-key:', 'workers:', 'redis:', 'help']);
 if (isset($opts['help'])) {
     echo "usage: server.php [--host 127.0.0.1] [--port 8080] [--moderator-token TOKEN] [--tls-cert CERT --tls-key KEY] [--workers N]\n",
+        "                  [--redis redis://127.0.0.1:6379]   (chat servers sharing one Redis share one room)\n",
         "The token can also come from CHAT_MODERATOR_TOKEN; without either, one is generated and printed.\n";
     exit(0);
 }
@@ -797,6 +918,11 @@ $options = [
 if ($workers > 1) {
     $options['workers'] = $workers;          // N processes accept and run the handlers
 }
+$redis = isset($opts['redis']) ? (string) $opts['redis'] : null;
+if ($redis !== null) {
+    $options['broker'] = $redis;             // rooms, and the user list's records, reach every server
+    $options['broker_prefix'] = 'chat';
+}
 $tls = isset($opts['tls-cert'], $opts['tls-key']);
 if ($tls) {
     // The same port then serves https:// for the page and wss:// for the socket.
@@ -806,7 +932,7 @@ if ($tls) {
 // Set in the workers that a reload starts (the constructor reads and clears it).
 $reloaded = getenv('WEBSOCKET_WORKER') !== false;
 $server = new Server($host, $port, $options);
-$chat = new Chat($server, $token);
+$chat = new Chat($server, $token, $redis !== null);
 
 // The page talks to /chat; any other WebSocket path is refused before the upgrade.
 $server->on('handshake', function (Request $request) {

@@ -8,38 +8,14 @@ cd "$BR_DIR/../.."
 # shellcheck source=../lib/server.sh
 source tests/lib/server.sh
 
-command -v redis-server >/dev/null || fail "redis-server is not installed (apt-get install redis-server)"
-
-REDIS_PID=
-REDIS_PORT=
 declare -a NODE_PIDS=() NODE_PORTS=() NODE_OUTS=() NODE_ERRS=()
 BR_TMP=$(mktemp -d)
+REDIS_LOG="$BR_TMP/redis.log"
+# shellcheck source=../lib/redis.sh
+source tests/lib/redis.sh
 
 free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_redis [PORT]: a throwaway redis-server (no persistence) on PORT or a free port.
-start_redis() {
-	REDIS_PORT=${1:-$(free_port)}
-	export REDIS_PORT
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >>"$BR_TMP/redis.log" 2>&1 &
-	REDIS_PID=$!
-	local i
-	for i in $(seq 1 100); do
-		[ "$(redis-cli -p "$REDIS_PORT" PING 2>/dev/null)" = PONG ] && return 0
-		kill -0 "$REDIS_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	fail "redis-server did not start on port $REDIS_PORT: $(tail -5 "$BR_TMP/redis.log")"
-}
-
-kill_redis() {
-	if [ -n "$REDIS_PID" ]; then
-		kill -KILL "$REDIS_PID" 2>/dev/null || true
-		wait "$REDIS_PID" 2>/dev/null || true
-	fi
-	REDIS_PID=
+	redis_free_port
 }
 
 # start_node JSON-OPTIONS: one server node; appends to NODE_PIDS / NODE_PORTS / NODE_OUTS / NODE_ERRS.

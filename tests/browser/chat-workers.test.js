@@ -13,7 +13,7 @@
 'use strict';
 
 const http = require('http');
-const { chromium } = require('playwright-core');
+const { log, launch, openUser: open, say, message, notice, run } = require('./chat-lib');
 
 const [port, token] = process.argv.slice(2);
 if (!token) {
@@ -21,43 +21,10 @@ if (!token) {
   process.exit(2);
 }
 const URL = `http://127.0.0.1:${port}/`;
-const WAIT_MS = 30000;
 
-let browser;
-const pageErrors = [];
-
-function log(msg) {
-  console.log(`ok - ${msg}`);
-}
-
-// Opens the page and joins as nick; returns the page, with the worker that
-// holds the user in page.worker (read from the welcome message).
+// Joins as nick; page.worker says which worker holds the user.
 async function openUser(nick, room = 'lobby') {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, locale: 'en-US' });
-  // The page's WebSocket, with an ear on the welcome message.
-  await context.addInitScript(() => {
-    const Native = window.WebSocket;
-    window.WebSocket = class extends Native {
-      constructor(...args) {
-        super(...args);
-        this.addEventListener('message', (e) => {
-          const m = JSON.parse(e.data);
-          if (m.type === 'welcome') window.__chatWorker = m.worker;
-        });
-      }
-    };
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  page.on('pageerror', (e) => pageErrors.push(`${nick}: ${e.message}`));
-  await page.goto(URL);
-  await page.fill('#nick', nick);
-  await page.fill('#join-room', room);
-  await page.waitForSelector('#join-button:not([disabled])');
-  await page.click('#join-button');
-  await page.waitForSelector('#join', { state: 'hidden' });
-  await page.waitForSelector(`#users li[data-nick="${nick}"]`);
-  page.worker = await page.evaluate(() => window.__chatWorker);
+  const page = await open(URL, nick, room);
   if (page.worker !== 0 && page.worker !== 1) throw new Error(`${nick}: the welcome's worker is ${page.worker}`);
   return page;
 }
@@ -79,25 +46,8 @@ async function workerPid(worker) {
   throw new Error(`no pid for worker ${worker} in /stats`);
 }
 
-async function say(page, text) {
-  await page.fill('#input', text);
-  await page.press('#input', 'Enter');
-}
-
-function message(page, from, text) {
-  return page.locator(`#messages li.msg[data-from="${from}"] .text`).filter({ hasText: text }).last();
-}
-
-function notice(page, kind, text) {
-  return page.locator(`#messages li.notice.${kind}`).filter({ hasText: text }).last();
-}
-
 async function main() {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  await launch();
 
   // ---------------------------------------------------------------- two users, two workers
   const alice = await openUser('alice');
@@ -122,7 +72,6 @@ async function main() {
     }
     if (page.worker !== alice.worker) {
       bob = page;
-      bob.nick = candidate;
     } else {
       await page.context().close();
       await alice.waitForSelector(`#users li[data-nick="${candidate}"]`, { state: 'detached' });
@@ -165,21 +114,6 @@ async function main() {
   const status = await bob.textContent('#status-text');
   if (status !== 'Kicked') throw new Error(`${nick}'s status: ${status}`);
   log(`the moderator on worker ${alice.worker} kicks ${nick} on worker ${bob.worker}`);
-
-  if (pageErrors.length) throw new Error(`JavaScript errors in the page: ${pageErrors.join('; ')}`);
 }
 
-(async () => {
-  const started = Date.now();
-  let rc = 0;
-  try {
-    await main();
-    console.log(`all browser checks passed in ${Date.now() - started} ms`);
-  } catch (e) {
-    console.log(`not ok - ${e.stack || e}`);
-    rc = 1;
-  } finally {
-    if (browser) await browser.close().catch(() => {});
-  }
-  process.exit(rc);
-})();
+run(main);

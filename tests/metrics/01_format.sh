@@ -45,8 +45,12 @@ cc -std=c11 -Wall -Werror -I core -o "$TMP/render_workers" "$METRICS_DIR/render_
 "$TMP/render_workers" om >"$TMP/workers.om"
 check_text "$TMP/workers.txt"
 check_openmetrics "$TMP/workers.om"
-unlabelled=$(grep -v '^#' "$TMP/workers.txt" | grep -vc '{worker="[0-2]"' || true)
+# The node's broker families are the exception: one series each, without a worker label.
+unlabelled=$(grep -v '^#' "$TMP/workers.txt" | grep -v '^websocket_broker_' | grep -vc '{worker="[0-2]"' || true)
 [ "$unlabelled" -eq 0 ] || fail "$unlabelled samples without a worker label"
+broker=$(grep -c '^websocket_broker_[a-z_]* ' "$TMP/workers.txt" || true)
+[ "$broker" -eq 4 ] || fail "$broker unlabelled broker samples, expected 4 (once per node)"
+expect "$TMP/workers.txt" 'websocket_broker_connected' 1
 expect "$TMP/workers.txt" 'websocket_connections_accepted_total{worker="2"}' 30
 expect "$TMP/workers.om" 'websocket_closes_total{worker="1",side="server",code="1008"}' 1
 echo ok

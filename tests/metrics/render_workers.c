@@ -1,6 +1,7 @@
 /*
  * render_workers.c - prints what a scrape of a server with three worker
- * processes returns (ws_metrics_render() with worker labels), so that
+ * processes returns (ws_metrics_render() with worker labels, and the
+ * node's broker families once, unlabelled), so that
  * 01_format.sh can validate the labelled form with promtool and the
  * OpenMetrics parser before the workers exist.  Usage: render_workers text|om
  */
@@ -22,6 +23,9 @@ int main(int argc, char **argv)
 		w[i].connections_open = (unsigned)i;
 		ws_metrics_observe(&w[i].handler[WS_MEV_MESSAGE], 1500u * (unsigned)(i + 1));
 		ws_metrics_observe(&w[i].loop_iteration, 25000000u);
+		/* Every worker carries its node's broker state: rendered once. */
+		w[i].broker_configured = w[i].broker_connected = 1;
+		w[i].broker_reconnects = 2;
 		snaps[i] = &w[i];
 	}
 	char *out;
