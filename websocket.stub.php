@@ -213,11 +213,12 @@ final class Server implements \Countable
     public function historyEpoch(): string {}
 
     /**
-     * Every member of a topic's presence, on every worker (Connection::join()).
-     * Read locally: it never waits.
+     * Every member of a topic's presence, on every worker and, with the Redis
+     * broker, every node (Connection::join()). Read locally: it never waits.
      *
      * @param string $topic 1 to 256 bytes.
-     * @return list<array{id: int, info: string, worker: int}> id is the connection's id.
+     * @return list<array{id: int, info: string, worker: int, node: string}> id is the
+     *   connection's id on its node; node that node's id ("" without a broker).
      */
     public function presence(string $topic): array {}
 

@@ -191,14 +191,27 @@ ZEND_METHOD(WebSocket_Server, historyEpoch)
 	RETURN_STRING(ws_server_epoch(srv->core));
 }
 
+typedef struct members_ctx {
+	zval *list;
+	const char *node;              /* ours */
+} members_ctx_t;
+
 static void member_cb(void *arg, const ws_member_t *m)
 {
+	members_ctx_t *x = arg;
 	zval row;
-	array_init_size(&row, 3);
+	array_init_size(&row, 4);
 	add_assoc_long(&row, "id", (zend_long)m->conn);
 	add_assoc_stringl(&row, "info", m->info, m->info_len);
 	add_assoc_long(&row, "worker", m->worker);
-	add_next_index_zval((zval *)arg, &row);
+	if (m->node == 0) {
+		add_assoc_string(&row, "node", x->node);
+	} else {
+		char hex[17];
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)m->node);
+		add_assoc_string(&row, "node", hex);
+	}
+	add_next_index_zval(x->list, &row);
 }
 
 ZEND_METHOD(WebSocket_Server, presence)
@@ -212,7 +225,8 @@ ZEND_METHOD(WebSocket_Server, presence)
 		RETURN_THROWS();
 	}
 	array_init(return_value);
-	ws_server_presence(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic), member_cb, return_value);
+	members_ctx_t x = { return_value, ws_server_node(srv->core) };
+	ws_server_presence(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic), member_cb, &x);
 }
 
 ZEND_METHOD(WebSocket_Connection, resume)

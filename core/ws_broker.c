@@ -260,6 +260,83 @@ size_t ws_broker_channel(char *out, size_t cap, const char *prefix, const char *
 	return pl + 3 + topic_len;
 }
 
+size_t ws_broker_presence_header(char *out, char kind, const char *node, const ws_broker_member_t *m)
+{
+	int n;
+	if (kind == 'J' || kind == 'L') {
+		n = snprintf(out, WS_BROKER_HEADER_MAX, WS_BROKER_VERSION " %c %s %d %llu %zu\n", kind, node, m->worker,
+			(unsigned long long)m->conn, m->topic_len);
+	} else {
+		n = snprintf(out, WS_BROKER_HEADER_MAX, WS_BROKER_VERSION " %c %s\n", kind, node);
+	}
+	return n > 0 && n < WS_BROKER_HEADER_MAX ? (size_t)n : 0;
+}
+
+static void put_le(char *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++) {
+		p[i] = (char)(v >> (8 * i));
+	}
+}
+
+static uint64_t get_le(const char *p, int bytes)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < bytes; i++) {
+		v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	}
+	return v;
+}
+
+int ws_broker_pack_member(char **buf, size_t *len, size_t *cap, const ws_broker_member_t *m)
+{
+	size_t need = *len + 16 + m->topic_len + m->info_len;
+	if (need > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4096;
+		while (ncap < need) {
+			ncap *= 2;
+		}
+		char *p = ws_realloc(*buf, ncap);
+		if (p == NULL) {
+			return -1;
+		}
+		*buf = p;
+		*cap = ncap;
+	}
+	char *p = *buf + *len;
+	put_le(p, (uint64_t)(uint16_t)m->worker, 2);
+	put_le(p + 2, m->conn, 8);
+	put_le(p + 10, m->topic_len, 2);
+	put_le(p + 12, m->info_len, 4);
+	memcpy(p + 16, m->topic, m->topic_len);
+	memcpy(p + 16 + m->topic_len, m->info, m->info_len);
+	*len = need;
+	return 0;
+}
+
+int ws_broker_unpack_member(const char **pp, const char *end, ws_broker_member_t *m)
+{
+	const char *p = *pp;
+	if (p == end) {
+		return 0;
+	}
+	if (end - p < 16) {
+		return -1;
+	}
+	m->worker = (int)(int16_t)get_le(p, 2);
+	m->conn = get_le(p + 2, 8);
+	m->topic_len = (size_t)get_le(p + 10, 2);
+	m->info_len = (size_t)get_le(p + 12, 4);
+	if (m->topic_len == 0 || m->topic_len > 256 || m->info_len > 4096
+		|| (size_t)(end - p - 16) < m->topic_len + m->info_len) {
+		return -1;
+	}
+	m->topic = p + 16;
+	m->info = p + 16 + m->topic_len;
+	*pp = p + 16 + m->topic_len + m->info_len;
+	return 1;
+}
+
 /* Splits the next space-separated field of [*p, end) (the header line without its newline). */
 static int next_field(const char **p, const char *end, const char **f, size_t *n)
 {
@@ -275,6 +352,68 @@ static int next_field(const char **p, const char *end, const char **f, size_t *n
 	}
 	*n = (size_t)(*p - *f);
 	return 1;
+}
+
+static int parse_u64(const char *f, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (n == 0 || n > 20) {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (f[i] < '0' || f[i] > '9') {
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(f[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int ws_broker_presence_decode(const char *payload, size_t len, ws_broker_pmsg_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t scan = len < WS_BROKER_HEADER_MAX ? len : WS_BROKER_HEADER_MAX;
+	const char *nl = memchr(payload, '\n', scan);
+	if (nl == NULL) {
+		return -1;
+	}
+	const char *p = payload, *end = nl, *f;
+	size_t n;
+	if (!next_field(&p, end, &f, &n) || n != 3 || memcmp(f, WS_BROKER_VERSION, 3) != 0) {
+		return -1;
+	}
+	if (!next_field(&p, end, &f, &n) || n != 1 || strchr("JLHQS", f[0]) == NULL) {
+		return -1;
+	}
+	out->kind = f[0];
+	if (!next_field(&p, end, &f, &n) || n != WS_BROKER_NODE_LEN) {
+		return -1;
+	}
+	memcpy(out->node, f, n);
+	out->node[n] = '\0';
+	const char *body = nl + 1;
+	size_t blen = len - (size_t)(body - payload);
+	if (out->kind == 'J' || out->kind == 'L') {
+		uint64_t worker, conn, tlen;
+		if (!next_field(&p, end, &f, &n) || parse_u64(f, n, &worker) != 0 || worker > 65535
+			|| !next_field(&p, end, &f, &n) || parse_u64(f, n, &conn) != 0
+			|| !next_field(&p, end, &f, &n) || parse_u64(f, n, &tlen) != 0
+			|| tlen == 0 || tlen > 256 || tlen > blen || blen - tlen > 4096
+			|| (out->kind == 'L' && blen != tlen)) {
+			return -1;
+		}
+		out->m.worker = (int)worker;
+		out->m.conn = conn;
+		out->m.topic = body;
+		out->m.topic_len = (size_t)tlen;
+		out->m.info = body + tlen;
+		out->m.info_len = blen - (size_t)tlen;
+	} else if (out->kind == 'S') {
+		out->body = body;
+		out->body_len = blen;
+	}
+	return 0;
 }
 
 int ws_broker_decode(const char *prefix, const char *node, const char *channel, size_t channel_len,

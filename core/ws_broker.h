@@ -83,6 +83,47 @@ size_t ws_broker_channel(char *out, size_t cap, const char *prefix, const char *
 /* Fills node with WS_BROKER_NODE_LEN random hex digits and a NUL. */
 void ws_broker_node_id(char node[WS_BROKER_NODE_LEN + 1]);
 
+/* ---------------------------------------------------------------- presence across nodes */
+
+/*
+ * Presence rides on the channel "<prefix>:presence" (docs/PRESENCE_HISTORY.md):
+ *
+ *     WS1 J <node> <worker> <conn> <topic length>\n<topic><info>   a member joined (or changed its info)
+ *     WS1 L <node> <worker> <conn> <topic length>\n<topic>         a member left
+ *     WS1 H <node>\n                                               a heartbeat
+ *     WS1 Q <node>\n                                               "send me your members"
+ *     WS1 S <node>\n<members>                                      every member of the node
+ *
+ * where node is the sender's 16 hex digits and members are packed as
+ * u16 worker, u64 conn, u16 topic length, u32 info length (little endian),
+ * topic, info.
+ */
+typedef struct ws_broker_member {
+	uint64_t conn;
+	int worker;
+	const char *topic;
+	size_t topic_len;
+	const char *info;
+	size_t info_len;
+} ws_broker_member_t;
+
+typedef struct ws_broker_pmsg {
+	char kind;                     /* 'J', 'L', 'H', 'Q' or 'S' */
+	char node[WS_BROKER_NODE_LEN + 1];
+	ws_broker_member_t m;          /* J and L */
+	const char *body;              /* S: the packed members */
+	size_t body_len;
+} ws_broker_pmsg_t;
+
+/* Writes the header line of a presence message (m for J and L) into out (WS_BROKER_HEADER_MAX bytes).  Returns its length. */
+size_t ws_broker_presence_header(char *out, char kind, const char *node, const ws_broker_member_t *m);
+/* Decodes a message of the presence channel (spans borrowed from payload).  0, or -1 if malformed. */
+int ws_broker_presence_decode(const char *payload, size_t len, ws_broker_pmsg_t *out);
+/* Appends m to a packed member list (growing *buf).  0 or -1 (ENOMEM). */
+int ws_broker_pack_member(char **buf, size_t *len, size_t *cap, const ws_broker_member_t *m);
+/* Takes the next member of a packed list.  1, 0 at the end, -1 if malformed. */
+int ws_broker_unpack_member(const char **p, const char *end, ws_broker_member_t *m);
+
 /* ---------------------------------------------------------------- the node's link */
 
 typedef struct ws_broker ws_broker_t;
@@ -107,8 +148,24 @@ typedef struct ws_broker_config {
 	void (*on_record)(void *arg, const ws_bus_route_t *r);
 	/* Once per outage, and for misconfiguration (msg valid for the call). */
 	void (*on_warning)(void *arg, const char *msg);
+	/*
+	 * Presence (may all be NULL): another node's member joined (join = 1) or
+	 * left; node is its id (ws_state_node_id()).
+	 */
+	void (*on_member)(void *arg, int join, uint64_t node, const ws_broker_member_t *m);
+	/*
+	 * Forget every member of node: it died (dead = 1: no heartbeat for
+	 * WS_BROKER_NODE_TIMEOUT_MS; report = 1 on exactly one live node, the
+	 * one with the lowest id) or is about to send its whole state (dead = 0).
+	 */
+	void (*on_node_reset)(void *arg, uint64_t node, int dead, int report);
+	/* Calls fn for every member of this node (for a full state). */
+	void (*each_local)(void *arg, void (*fn)(void *fnarg, const ws_broker_member_t *m), void *fnarg);
 	void *arg;
 } ws_broker_config_t;
+
+#define WS_BROKER_HEARTBEAT_MS 1000
+#define WS_BROKER_NODE_TIMEOUT_MS 4000
 
 /*
  * Starts the link on loop: connects in the background (never blocks) and
@@ -133,6 +190,10 @@ void ws_broker_flush(ws_broker_t *b);
 void ws_broker_get_stats(const ws_broker_t *b, ws_broker_stats_t *out);
 /* This node's id (16 hex digits). */
 const char *ws_broker_node(const ws_broker_t *b);
+/* Tells the other nodes that a member of this node joined (1) or left (0).  Dropped (and healed by the next full state) while Redis is down. */
+void ws_broker_member(ws_broker_t *b, int join, const ws_broker_member_t *m);
+/* The other nodes this one hears from now. */
+size_t ws_broker_nodes(const ws_broker_t *b);
 
 /* ---------------------------------------------------------------- synchronous publisher */
 

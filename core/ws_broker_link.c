@@ -22,6 +22,7 @@
 #include "ws_broker.h"
 #include "ws_map.h"
 #include "ws_redis.h"
+#include "ws_state.h"
 
 #ifdef WS_HAVE_HIREDIS
 
@@ -52,12 +53,22 @@ struct ws_broker {
 	char prefix[WS_BROKER_PREFIX_MAX + 1];
 	char node[WS_BROKER_NODE_LEN + 1];
 	char bchan[WS_BROKER_PREFIX_MAX + 16];
+	char pchan[WS_BROKER_PREFIX_MAX + 16];   /* presence */
+	uint64_t node_id;                        /* our node as a number (ws_state_node_id) */
 	uint32_t timeout_ms;
 	size_t max_pending;
 	void (*on_record)(void *arg, const ws_bus_route_t *r);
 	void (*on_warning)(void *arg, const char *msg);
+	void (*on_member)(void *arg, int join, uint64_t node, const ws_broker_member_t *m);
+	void (*on_node_reset)(void *arg, uint64_t node, int dead, int report);
+	void (*each_local)(void *arg, void (*fn)(void *fnarg, const ws_broker_member_t *m), void *fnarg);
 	void *arg;
 	bconn_t pub, sub;
+	ws_map_t nodes;          /* presence: other nodes heard from: 8-byte id -> uint64_t[1] last heard (ms) */
+	uint64_t up_since;       /* when both connections last became ready */
+	uint64_t next_heartbeat;
+	int send_hello;          /* (re)connected: ask for every node's members and send ours */
+	int send_state;          /* someone asked: send ours */
 	ws_map_t want;           /* topics with subscribers on this node */
 	ws_map_t dirty;          /* topics whose interest changed since the last flush */
 	ws_timer_t tick;
@@ -85,6 +96,8 @@ static void warn(ws_broker_t *b, const char *fmt, ...)
 
 static void conn_open(bconn_t *c);
 static void resubscribe(ws_broker_t *b);
+static int over_cap(ws_broker_t *b, bconn_t *c);
+static void publish_cb(redisAsyncContext *ac, void *reply, void *priv);
 
 static void update_up(ws_broker_t *b)
 {
@@ -95,6 +108,8 @@ static void update_up(ws_broker_t *b)
 		}
 		b->ever_up = 1;
 		b->warned = 0;
+		b->up_since = ws_loop_now(b->loop);
+		b->send_hello = b->on_member != NULL;
 	}
 	b->up = up;
 	b->st.connected = up;
@@ -218,6 +233,205 @@ static void publish_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 }
 
+/* ---- presence across nodes (ws_broker.h, docs/PRESENCE_HISTORY.md) ---- */
+
+/* Publishes head + body on channel without counting it as a publication.  0 or -1. */
+static int publish_raw(ws_broker_t *b, const char *channel, const char *head, size_t hlen, const char *body, size_t blen)
+{
+	bconn_t *c = &b->pub;
+	if (!c->ready || c->kill || c->ac == NULL || hlen == 0 || over_cap(b, c)) {
+		return -1;
+	}
+	size_t need = hlen + blen;
+	if (need > b->scratch_cap) {
+		char *p = ws_realloc(b->scratch, need);
+		if (p == NULL) {
+			return -1;
+		}
+		b->scratch = p;
+		b->scratch_cap = need;
+	}
+	memcpy(b->scratch, head, hlen);
+	if (blen) {
+		memcpy(b->scratch + hlen, body, blen);
+	}
+	const char *argv[3] = { "PUBLISH", channel, b->scratch };
+	size_t lens[3] = { 7, strlen(channel), need };
+	if (redisAsyncCommandArgv(c->ac, publish_cb, c, 3, argv, lens) != REDIS_OK) {
+		return -1;
+	}
+	if (c->pending++ == 0) {
+		c->waiting_since = ws_loop_now(b->loop);
+	}
+	return 0;
+}
+
+void ws_broker_member(ws_broker_t *b, int join, const ws_broker_member_t *m)
+{
+	if (b->on_member == NULL) {
+		return;
+	}
+	char head[WS_BROKER_HEADER_MAX];
+	size_t hlen = ws_broker_presence_header(head, join ? 'J' : 'L', b->node, m);
+	char body[256 + 4096];
+	size_t blen = 0;
+	memcpy(body, m->topic, m->topic_len);
+	blen = m->topic_len;
+	if (join) {
+		memcpy(body + blen, m->info, m->info_len);
+		blen += m->info_len;
+	}
+	publish_raw(b, b->pchan, head, hlen, body, blen);
+}
+
+typedef struct pack_ctx {
+	char *buf;
+	size_t len, cap;
+	int failed;
+} pack_ctx_t;
+
+static void pack_cb(void *arg, const ws_broker_member_t *m)
+{
+	pack_ctx_t *p = arg;
+	if (!p->failed && ws_broker_pack_member(&p->buf, &p->len, &p->cap, m) != 0) {
+		p->failed = 1;
+	}
+}
+
+/* Every member of this node in one message. */
+static void send_state(ws_broker_t *b)
+{
+	pack_ctx_t p = { NULL, 0, 0, 0 };
+	b->each_local(b->arg, pack_cb, &p);
+	char head[WS_BROKER_HEADER_MAX];
+	size_t hlen = ws_broker_presence_header(head, 'S', b->node, NULL);
+	if (!p.failed) {
+		publish_raw(b, b->pchan, head, hlen, p.buf, p.len);
+	}
+	ws_free(p.buf);
+}
+
+static void presence_message(ws_broker_t *b, const char *payload, size_t len)
+{
+	ws_broker_pmsg_t pm;
+	if (b->on_member == NULL) {
+		return;
+	}
+	if (ws_broker_presence_decode(payload, len, &pm) != 0) {
+		b->st.invalid++;
+		return;
+	}
+	if (strcmp(pm.node, b->node) == 0) {
+		return; /* our own */
+	}
+	uint64_t node = ws_state_node_id(pm.node, strlen(pm.node));
+	if (node == 0) {
+		b->st.invalid++;
+		return;
+	}
+	int created = 0;
+	ws_map_entry_t *e = ws_map_upsert(&b->nodes, &node, sizeof(node), &created);
+	if (e && created) {
+		e->value = ws_malloc(sizeof(uint64_t));
+		if (e->value == NULL) {
+			ws_map_remove(&b->nodes, &node, sizeof(node));
+			e = NULL;
+		}
+	}
+	if (e) {
+		*(uint64_t *)e->value = ws_loop_now(b->loop);
+	}
+	switch (pm.kind) {
+	case 'J':
+	case 'L':
+		b->on_member(b->arg, pm.kind == 'J', node, &pm.m);
+		break;
+	case 'Q':
+		b->send_state = 1;
+		break;
+	case 'S': {
+		/* The node's whole state: replace what we knew of it. */
+		b->on_node_reset(b->arg, node, 0, 0);
+		const char *p = pm.body, *end = pm.body + pm.body_len;
+		ws_broker_member_t m;
+		int r;
+		while ((r = ws_broker_unpack_member(&p, end, &m)) == 1) {
+			b->on_member(b->arg, 1, node, &m);
+		}
+		if (r < 0) {
+			b->st.invalid++;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+typedef struct expire_ctx {
+	ws_broker_t *b;
+	uint64_t now;
+	uint64_t dead[64];
+	size_t ndead;
+	uint64_t lowest_alive;   /* the lowest id among us and the nodes still alive */
+} expire_ctx_t;
+
+static void expire_scan_cb(void *arg, ws_map_entry_t *e)
+{
+	expire_ctx_t *x = arg;
+	uint64_t node, last = *(uint64_t *)e->value;
+	memcpy(&node, e->key, sizeof(node));
+	if (x->now - last >= WS_BROKER_NODE_TIMEOUT_MS) {
+		if (x->ndead < 64) {
+			x->dead[x->ndead++] = node;
+		}
+	} else if (node < x->lowest_alive) {
+		x->lowest_alive = node;
+	}
+}
+
+/* Heartbeats out; nodes not heard from for WS_BROKER_NODE_TIMEOUT_MS expire (only while we hear Redis ourselves). */
+static void presence_tick(ws_broker_t *b, uint64_t now)
+{
+	if (b->on_member == NULL || !b->up || !b->sub.ready || b->sub.pending > 0) {
+		return;
+	}
+	char head[WS_BROKER_HEADER_MAX];
+	if (b->send_hello) {
+		/* Back (or new): everyone's members may have changed unheard, and ours too for them. */
+		b->send_hello = 0;
+		b->send_state = 1;
+		publish_raw(b, b->pchan, head, ws_broker_presence_header(head, 'Q', b->node, NULL), NULL, 0);
+		b->next_heartbeat = now + WS_BROKER_HEARTBEAT_MS;
+	}
+	if (b->send_state) {
+		b->send_state = 0;
+		send_state(b);
+	}
+	if (now >= b->next_heartbeat) {
+		publish_raw(b, b->pchan, head, ws_broker_presence_header(head, 'H', b->node, NULL), NULL, 0);
+		b->next_heartbeat = now + WS_BROKER_HEARTBEAT_MS;
+	}
+	if (now - b->up_since < WS_BROKER_NODE_TIMEOUT_MS) {
+		return; /* we may not have heard everyone yet */
+	}
+	expire_ctx_t x;
+	memset(&x, 0, sizeof(x));
+	x.b = b;
+	x.now = now;
+	x.lowest_alive = b->node_id;
+	ws_map_each(&b->nodes, expire_scan_cb, &x);
+	for (size_t i = 0; i < x.ndead; i++) {
+		ws_free(ws_map_remove(&b->nodes, &x.dead[i], sizeof(x.dead[i])));
+		b->on_node_reset(b->arg, x.dead[i], 1, x.lowest_alive == b->node_id);
+	}
+}
+
+size_t ws_broker_nodes(const ws_broker_t *b)
+{
+	return b->nodes.count;
+}
+
 /* Every reply of the subscriber connection: confirmations and messages. */
 static void message_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
@@ -230,6 +444,11 @@ static void message_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	redisReply *k = r->element[0], *ch = r->element[1], *v = r->element[2];
 	if (k->type != REDIS_REPLY_STRING || ch->type != REDIS_REPLY_STRING) {
+		return;
+	}
+	if (k->len == 7 && memcmp(k->str, "message", 7) == 0 && v->type == REDIS_REPLY_STRING
+		&& ch->len == strlen(b->pchan) && memcmp(ch->str, b->pchan, ch->len) == 0) {
+		presence_message(b, v->str, v->len);
 		return;
 	}
 	if (k->len == 7 && memcmp(k->str, "message", 7) == 0 && v->type == REDIS_REPLY_STRING) {
@@ -418,6 +637,11 @@ static void resubscribe(ws_broker_t *b)
 {
 	clear_dirty(b);
 	send_interest(b, &b->want, 1, b->bchan);
+	if (b->on_member) {
+		char *name = b->pchan;
+		size_t len = strlen(b->pchan);
+		send_channels(b, "SUBSCRIBE", &name, &len, 1);
+	}
 }
 
 static void tick_cb(ws_loop_t *loop, ws_timer_t *t)
@@ -447,6 +671,7 @@ static void tick_cb(ws_loop_t *loop, ws_timer_t *t)
 			conn_open(c);
 		}
 	}
+	presence_tick(b, now);
 	ws_timer_start(loop, t, now + WS_BROKER_TICK_MS);
 }
 
@@ -474,13 +699,21 @@ ws_broker_t *ws_broker_start(ws_loop_t *loop, const ws_broker_config_t *cfg)
 	}
 	snprintf(b->prefix, sizeof(b->prefix), "%s", prefix);
 	snprintf(b->bchan, sizeof(b->bchan), "%s:broadcast", prefix);
+	snprintf(b->pchan, sizeof(b->pchan), "%s:presence", prefix);
 	ws_broker_node_id(b->node);
+	b->node_id = ws_state_node_id(b->node, strlen(b->node));
 	b->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 2000;
 	b->max_pending = cfg->max_pending ? cfg->max_pending : (size_t)64 << 20;
 	b->on_record = cfg->on_record;
 	b->on_warning = cfg->on_warning;
+	if (cfg->on_member && cfg->on_node_reset && cfg->each_local) {
+		b->on_member = cfg->on_member;
+		b->on_node_reset = cfg->on_node_reset;
+		b->each_local = cfg->each_local;
+	}
 	b->arg = cfg->arg;
 	ws_map_init(&b->want);
+	ws_map_init(&b->nodes);
 	ws_map_init(&b->dirty);
 	b->pub.b = b->sub.b = b;
 	b->pub.name = "publisher";
@@ -493,6 +726,12 @@ ws_broker_t *ws_broker_start(ws_loop_t *loop, const ws_broker_config_t *cfg)
 	return b;
 }
 
+static void free_node_cb(void *arg, ws_map_entry_t *e)
+{
+	(void)arg;
+	ws_free(e->value);
+}
+
 static void broker_release(ws_broker_t *b)
 {
 	if (b->pub.ac) {
@@ -503,6 +742,8 @@ static void broker_release(ws_broker_t *b)
 	}
 	ws_map_free(&b->want);
 	ws_map_free(&b->dirty);
+	ws_map_each(&b->nodes, free_node_cb, NULL);
+	ws_map_free(&b->nodes);
 	ws_free(b->scratch);
 	ws_free(b);
 }
@@ -662,6 +903,19 @@ const char *ws_broker_node(const ws_broker_t *b)
 {
 	(void)b;
 	return "";
+}
+
+void ws_broker_member(ws_broker_t *b, int join, const ws_broker_member_t *m)
+{
+	(void)b;
+	(void)join;
+	(void)m;
+}
+
+size_t ws_broker_nodes(const ws_broker_t *b)
+{
+	(void)b;
+	return 0;
 }
 
 #endif

@@ -238,7 +238,9 @@ int ws_bus_send_presence(ws_bus_link_t *link, const ws_bus_presence_t *pr)
 	put_u16(h + 4, (uint16_t)pr->fire_on);
 	put_u32(h + 6, (uint32_t)pr->conn);
 	put_u32(h + 10, (uint32_t)(pr->conn >> 32));
-	put_u16(h + 14, (uint16_t)pr->topic_len);
+	put_u32(h + 14, (uint32_t)pr->node);
+	put_u32(h + 18, (uint32_t)(pr->node >> 32));
+	put_u16(h + 22, (uint16_t)pr->topic_len);
 	return ws_bus_send(link, WS_BUS_PRESENCE, h, sizeof(h), pr->topic, pr->topic_len, pr->info, pr->info_len);
 }
 
@@ -251,7 +253,8 @@ int ws_bus_presence_decode(const uint8_t *p, size_t len, ws_bus_presence_t *out)
 	out->worker = (int16_t)get_u16(p + 2);
 	out->fire_on = (int16_t)get_u16(p + 4);
 	out->conn = (uint64_t)get_u32(p + 6) | ((uint64_t)get_u32(p + 10) << 32);
-	out->topic_len = get_u16(p + 14);
+	out->node = (uint64_t)get_u32(p + 14) | ((uint64_t)get_u32(p + 18) << 32);
+	out->topic_len = get_u16(p + 22);
 	if (out->topic_len > len - WS_BUS_PRESENCE_HEAD) {
 		return -1;
 	}

@@ -71,6 +71,7 @@ typedef struct ws_bus_presence {
 	uint8_t op;
 	int16_t worker;          /* the owner's slot */
 	int16_t fire_on;         /* the slot whose handler reports it; -1: nobody */
+	uint64_t node;           /* 0: this node; else the other node's id (a member learnt through Redis) */
 	uint64_t conn;
 	const char *topic;
 	size_t topic_len;
@@ -78,7 +79,7 @@ typedef struct ws_bus_presence {
 	size_t info_len;
 } ws_bus_presence_t;
 
-#define WS_BUS_PRESENCE_HEAD 16 /* op, pad, worker, fire_on, conn, topic length */
+#define WS_BUS_PRESENCE_HEAD 24 /* op, pad, worker, fire_on, conn, node, topic length */
 
 typedef struct ws_bus_link ws_bus_link_t;
 

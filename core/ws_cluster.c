@@ -7,6 +7,7 @@
  * runs: the supervisor owns the node's link (ws_master.c).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ws_broker.h"
@@ -68,6 +69,21 @@ static void on_warning(void *arg, const char *msg)
 	}
 }
 
+static void on_member(void *arg, int join, uint64_t node, const ws_broker_member_t *m)
+{
+	ws__replica_remote_member(arg, join, node, m);
+}
+
+static void on_node_reset(void *arg, uint64_t node, int dead, int report)
+{
+	ws__replica_node_reset(arg, node, dead, report);
+}
+
+static void each_local(void *arg, void (*fn)(void *fnarg, const ws_broker_member_t *m), void *fnarg)
+{
+	ws__replica_each_local(arg, fn, fnarg);
+}
+
 static void interest_cb(void *arg, const char *name, size_t len, size_t subscribers)
 {
 	(void)subscribers;
@@ -86,6 +102,9 @@ void ws__cluster_start(ws_server_t *s)
 	bc.max_pending = s->broker_buffer;
 	bc.on_record = on_record;
 	bc.on_warning = on_warning;
+	bc.on_member = on_member;
+	bc.on_node_reset = on_node_reset;
+	bc.each_local = each_local;
 	bc.arg = s;
 	s->broker = ws_broker_start(s->loop, &bc);
 	if (s->broker == NULL) {
@@ -93,6 +112,7 @@ void ws__cluster_start(ws_server_t *s)
 			: "the Redis broker could not be started");
 		return;
 	}
+	snprintf(s->node_hex, sizeof(s->node_hex), "%s", ws_broker_node(s->broker));
 	/* Topics that already have subscribers (none in practice: clients come with run()). */
 	ws_server_each_topic(s, interest_cb, s->broker);
 }

@@ -339,7 +339,17 @@ static void presence_forward(master_t *m, const ws_bus_presence_t *pr)
 	}
 }
 
-/* A worker's member joined or left: the hub applies it, then every replica does. */
+/* Tells the other nodes (Redis) about a change of one of this node's members. */
+static void presence_to_broker(master_t *m, int join, uint64_t conn, int worker, const char *topic, size_t tlen,
+	const char *info, size_t info_len)
+{
+	if (m->broker) {
+		ws_broker_member_t bm = { conn, worker, topic, tlen, info, info_len };
+		ws_broker_member(m->broker, join, &bm);
+	}
+}
+
+/* A worker's member joined or left: the hub applies it, then every replica does, then the other nodes. */
 static void presence(master_t *m, mlink_t *l, const uint8_t *p, size_t len)
 {
 	ws_bus_presence_t pr;
@@ -351,11 +361,13 @@ static void presence(master_t *m, mlink_t *l, const uint8_t *p, size_t len)
 	}
 	pr.worker = (int16_t)l->slot;
 	pr.fire_on = -1; /* the owner reported it already */
+	pr.node = 0;
 	int changed = pr.op == WS_PRESENCE_JOIN
-		? ws_state_join(&m->state, pr.topic, pr.topic_len, pr.conn, l->slot, pr.info, pr.info_len)
-		: ws_state_leave(&m->state, pr.topic, pr.topic_len, pr.conn);
+		? ws_state_join(&m->state, pr.topic, pr.topic_len, 0, pr.conn, l->slot, pr.info, pr.info_len)
+		: ws_state_leave(&m->state, pr.topic, pr.topic_len, 0, pr.conn);
 	if (changed > 0) {
 		presence_forward(m, &pr);
+		presence_to_broker(m, pr.op == WS_PRESENCE_JOIN, pr.conn, l->slot, pr.topic, pr.topic_len, pr.info, pr.info_len);
 	}
 }
 
@@ -374,6 +386,7 @@ static int reporter_slot(const master_t *m)
 typedef struct drop_ctx {
 	master_t *m;
 	int fire_on;
+	int local;             /* this node's members: the other nodes hear of it too */
 } drop_ctx_t;
 
 static void drop_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *mb)
@@ -389,13 +402,17 @@ static void drop_member_cb(void *arg, const char *topic, size_t tlen, const ws_m
 	pr.topic_len = tlen;
 	pr.info = mb->info;
 	pr.info_len = mb->info_len;
+	pr.node = mb->node;
 	presence_forward(d->m, &pr);
+	if (d->local) {
+		presence_to_broker(d->m, 0, mb->conn, mb->worker, topic, tlen, NULL, 0);
+	}
 }
 
 /* A worker's link is gone (it exited or crashed): its members leave at once, everywhere. */
 static void presence_drop_link(master_t *m, mlink_t *l)
 {
-	drop_ctx_t d = { m, reporter_slot(m) };
+	drop_ctx_t d = { m, reporter_slot(m), 1 };
 	ws_state_drop_instance(&m->state, l->instance, drop_member_cb, &d);
 }
 
@@ -444,6 +461,7 @@ static void snap_member_cb(void *arg, const char *topic, size_t tlen, const ws_m
 	pr.op = WS_PRESENCE_JOIN;
 	pr.worker = (int16_t)mb->worker;
 	pr.fire_on = -1;
+	pr.node = mb->node;
 	pr.conn = mb->conn;
 	pr.topic = topic;
 	pr.topic_len = tlen;
@@ -465,8 +483,61 @@ static void send_snapshot(master_t *m, mlink_t *l)
 	snap_ctx_t c = { m, l, NULL, 0 };
 	ws_state_each_history(&m->state, snap_topic_cb, &c);
 	ws_state_each_member(&m->state, snap_member_cb, &c);
-	ws_bus_send(&l->bus, WS_BUS_SYNCED, m->state.epoch, WS_STATE_EPOCH_LEN, NULL, 0, NULL, 0);
+	const char *node = m->broker ? ws_broker_node(m->broker) : "";
+	ws_bus_send(&l->bus, WS_BUS_SYNCED, m->state.epoch, WS_STATE_EPOCH_LEN, node, strlen(node), NULL, 0);
 	l->bus.limit = limit;
+}
+
+/* Another node's member joined or left: the hub applies it, then every worker's replica. */
+static void broker_member(void *arg, int join, uint64_t node, const ws_broker_member_t *bm)
+{
+	master_t *m = arg;
+	int changed = join
+		? ws_state_join(&m->state, bm->topic, bm->topic_len, node, bm->conn, bm->worker, bm->info, bm->info_len)
+		: ws_state_leave(&m->state, bm->topic, bm->topic_len, node, bm->conn);
+	if (changed > 0) {
+		ws_bus_presence_t pr;
+		memset(&pr, 0, sizeof(pr));
+		pr.op = join ? WS_PRESENCE_JOIN : WS_PRESENCE_LEAVE;
+		pr.worker = (int16_t)bm->worker;
+		pr.fire_on = -1; /* its own node reports it */
+		pr.node = node;
+		pr.conn = bm->conn;
+		pr.topic = bm->topic;
+		pr.topic_len = bm->topic_len;
+		pr.info = bm->info;
+		pr.info_len = bm->info_len;
+		presence_forward(m, &pr);
+	}
+}
+
+/* Another node died (its leaves are reported here if report) or is about to resend its whole state. */
+static void broker_node_reset(void *arg, uint64_t node, int dead, int report)
+{
+	master_t *m = arg;
+	drop_ctx_t d = { m, dead && report ? reporter_slot(m) : -1, 0 };
+	ws_state_drop_node(&m->state, node, drop_member_cb, &d);
+}
+
+typedef struct local_ctx {
+	void (*fn)(void *fnarg, const ws_broker_member_t *bm);
+	void *fnarg;
+} local_ctx_t;
+
+static void local_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *mb)
+{
+	local_ctx_t *x = arg;
+	if (mb->node == 0) {
+		ws_broker_member_t bm = { mb->conn, mb->worker, topic, tlen, mb->info, mb->info_len };
+		x->fn(x->fnarg, &bm);
+	}
+}
+
+static void broker_each_local(void *arg, void (*fn)(void *fnarg, const ws_broker_member_t *bm), void *fnarg)
+{
+	master_t *m = arg;
+	local_ctx_t x = { fn, fnarg };
+	ws_state_each_member(&m->state, local_member_cb, &x);
 }
 
 static void broker_warning(void *arg, const char *msg)
@@ -1107,6 +1178,9 @@ static void broker_start(master_t *m)
 	bc.max_pending = m->cfg.broker_buffer;
 	bc.on_record = broker_record;
 	bc.on_warning = broker_warning;
+	bc.on_member = broker_member;
+	bc.on_node_reset = broker_node_reset;
+	bc.each_local = broker_each_local;
 	bc.arg = m;
 	m->broker = ws_broker_start(m->loop, &bc);
 	if (m->broker == NULL) {
@@ -1204,6 +1278,8 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 
 	struct sigaction old[NSIGNALS];
 	signals_install(m, old);
+	/* Before the first fork: the node id goes to every worker with its snapshot (a child lets go of the link). */
+	broker_start(m);
 	for (unsigned i = 0; i < cfg->workers && !m->in_child; i++) {
 		m->slots[i].m = m;
 		m->slots[i].id = (int)i;
@@ -1212,7 +1288,6 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 	}
 	if (!m->in_child) {
 		ws_timer_start(m->loop, &m->cluster_timer, ws_loop_now(m->loop) + WS_CLUSTER_INTERVAL_MS);
-		broker_start(m);
 	}
 	while (!m->done && !m->in_child) {
 		if (ws_loop_run_once(m->loop, -1) < 0 && errno != EINTR) {

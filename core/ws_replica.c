@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ws_broker.h"
 #include "ws_server_int.h"
 
 /* A topic a connection joined: what it must leave when it goes. */
@@ -199,6 +200,11 @@ static void presence_send(ws_server_t *s, int op, const char *topic, size_t tlen
 	const char *info, size_t info_len)
 {
 	if (s->bus == NULL) {
+		if (s->broker) {
+			/* A single process is its node's hub: tell the other nodes. */
+			ws_broker_member_t bm = { conn, s->worker_id, topic, tlen, info, info_len };
+			ws_broker_member(s->broker, op == WS_PRESENCE_JOIN, &bm);
+		}
 		return;
 	}
 	ws_bus_presence_t pr;
@@ -252,7 +258,7 @@ int ws_conn_join(ws_conn_t *c, const char *topic, size_t len, const char *info, 
 		ref->len = (uint16_t)len;
 		memcpy(ref->name, topic, len);
 	}
-	int r = ws_state_join(&s->state, topic, len, c->id, s->worker_id, info, info_len);
+	int r = ws_state_join(&s->state, topic, len, 0, c->id, s->worker_id, info, info_len);
 	if (r < 0) {
 		ws_free(ref);
 		return -1;
@@ -272,11 +278,11 @@ static void leave_ref(ws_conn_t *c, uint32_t i)
 {
 	ws_server_t *s = c->server;
 	ws_pres_ref_t *ref = c->pres[i];
-	const ws_member_t *m = ws_state_member(&s->state, ref->name, ref->len, c->id);
+	const ws_member_t *m = ws_state_member(&s->state, ref->name, ref->len, 0, c->id);
 	if (m) {
 		pevent_queue(s, 0, ref->name, ref->len, c->id, s->worker_id, m->info, m->info_len);
 		presence_send(s, WS_PRESENCE_LEAVE, ref->name, ref->len, c->id, NULL, 0);
-		ws_state_leave(&s->state, ref->name, ref->len, c->id);
+		ws_state_leave(&s->state, ref->name, ref->len, 0, c->id);
 	}
 	ws_free(ref);
 	memmove(&c->pres[i], &c->pres[i + 1], (c->npres - i - 1) * sizeof(*c->pres));
@@ -313,24 +319,28 @@ size_t ws_server_presence(ws_server_t *s, const char *topic, size_t len,
 /* A presence change from the supervisor (a worker's replica). */
 void ws__replica_presence(ws_server_t *s, const ws_bus_presence_t *pr)
 {
-	if ((uint32_t)(pr->conn >> 40) == s->instance) {
+	if (pr->node == 0 && (uint32_t)(pr->conn >> 40) == s->instance) {
 		return; /* our own member: applied when it changed here */
 	}
 	int changed = pr->op == WS_PRESENCE_JOIN
-		? ws_state_join(&s->state, pr->topic, pr->topic_len, pr->conn, pr->worker, pr->info, pr->info_len)
-		: ws_state_leave(&s->state, pr->topic, pr->topic_len, pr->conn);
+		? ws_state_join(&s->state, pr->topic, pr->topic_len, pr->node, pr->conn, pr->worker, pr->info, pr->info_len)
+		: ws_state_leave(&s->state, pr->topic, pr->topic_len, pr->node, pr->conn);
 	if (changed > 0 && pr->fire_on == s->worker_id) {
 		pevent_queue(s, pr->op == WS_PRESENCE_JOIN, pr->topic, pr->topic_len, pr->conn, pr->worker,
 			pr->info, pr->info_len);
 	}
 }
 
-/* The supervisor's snapshot is complete: adopt its epoch and start accepting. */
+/* The supervisor's snapshot is complete: adopt its epoch (and its node id) and start accepting. */
 void ws__replica_synced(ws_server_t *s, const char *epoch, size_t len)
 {
-	if (len == WS_STATE_EPOCH_LEN) {
-		memcpy(s->state.epoch, epoch, len);
-		s->state.epoch[len] = '\0';
+	if (len >= WS_STATE_EPOCH_LEN) {
+		memcpy(s->state.epoch, epoch, WS_STATE_EPOCH_LEN);
+		s->state.epoch[WS_STATE_EPOCH_LEN] = '\0';
+	}
+	if (len == 2 * WS_STATE_EPOCH_LEN) {
+		memcpy(s->node_hex, epoch + WS_STATE_EPOCH_LEN, WS_STATE_EPOCH_LEN);
+		s->node_hex[WS_STATE_EPOCH_LEN] = '\0';
 	}
 	s->metrics.history_entries = s->state.entries;
 	if (!s->synced) {
@@ -339,6 +349,52 @@ void ws__replica_synced(ws_server_t *s, const char *epoch, size_t len)
 			ws__accepting_set(s, 1);
 		}
 	}
+}
+
+/* ---- a single process's side of presence across nodes (the broker's callbacks, ws_cluster.c) ---- */
+
+void ws__replica_remote_member(ws_server_t *s, int join, uint64_t node, const ws_broker_member_t *m)
+{
+	if (join) {
+		ws_state_join(&s->state, m->topic, m->topic_len, node, m->conn, m->worker, m->info, m->info_len);
+	} else {
+		ws_state_leave(&s->state, m->topic, m->topic_len, node, m->conn);
+	}
+}
+
+static void dead_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *m)
+{
+	pevent_queue(arg, 0, topic, tlen, m->conn, m->worker, m->info, m->info_len);
+}
+
+void ws__replica_node_reset(ws_server_t *s, uint64_t node, int dead, int report)
+{
+	ws_state_drop_node(&s->state, node, dead && report ? dead_member_cb : NULL, s);
+}
+
+typedef struct local_ctx {
+	void (*fn)(void *fnarg, const ws_broker_member_t *m);
+	void *fnarg;
+} local_ctx_t;
+
+static void local_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *m)
+{
+	local_ctx_t *x = arg;
+	if (m->node == 0) {
+		ws_broker_member_t bm = { m->conn, m->worker, topic, tlen, m->info, m->info_len };
+		x->fn(x->fnarg, &bm);
+	}
+}
+
+void ws__replica_each_local(ws_server_t *s, void (*fn)(void *fnarg, const ws_broker_member_t *m), void *fnarg)
+{
+	local_ctx_t x = { fn, fnarg };
+	ws_state_each_member(&s->state, local_member_cb, &x);
+}
+
+const char *ws_server_node(const ws_server_t *s)
+{
+	return s->node_hex;
 }
 
 /* Once per loop iteration: fire the presence events of the changes made since the last one. */

@@ -396,7 +396,9 @@ long ws_conn_resume(ws_conn_t *c, const char *topic, size_t len, const char *sin
 int ws_conn_join(ws_conn_t *c, const char *topic, size_t len, const char *info, size_t info_len);
 /* Leaves topic's presence.  1 if c was a member. */
 int ws_conn_leave(ws_conn_t *c, const char *topic, size_t len);
-/* Calls fn for every member of topic on every worker.  Returns how many. */
+/* This node's id on the Redis broker (16 hex digits; the id presence gives other nodes' members), "" without a broker. */
+const char *ws_server_node(const ws_server_t *s);
+/* Calls fn for every member of topic on every worker (and every node, with a broker).  Returns how many. */
 size_t ws_server_presence(ws_server_t *s, const char *topic, size_t len,
 	void (*fn)(void *arg, const struct ws_member *m), void *arg);
 

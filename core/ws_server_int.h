@@ -311,6 +311,7 @@ struct ws_server {
 	int synced;                  /* 0 in a worker until the supervisor's snapshot is complete */
 	uint32_t instance;           /* connection ids are instance << 40 | n */
 	struct ws_pevent *pev_head, *pev_tail; /* presence events not yet fired */
+	char node_hex[17];           /* this node's id on the broker ("" without one) */
 	uint64_t barrier_sent;       /* the token of the last bus barrier (ws__route_barrier) */
 	int barrier_done;
 	int in_barrier;
@@ -408,6 +409,10 @@ void ws__replica_synced(ws_server_t *s, const char *epoch, size_t len);
 void ws__replica_conn_gone(ws_conn_t *c);
 void ws__replica_tick(ws_server_t *s);
 void ws__replica_free(ws_server_t *s);
+struct ws_broker_member;
+void ws__replica_remote_member(ws_server_t *s, int join, uint64_t node, const struct ws_broker_member *m);
+void ws__replica_node_reset(ws_server_t *s, uint64_t node, int dead, int report);
+void ws__replica_each_local(ws_server_t *s, void (*fn)(void *fnarg, const struct ws_broker_member *m), void *fnarg);
 uint64_t ws__wall_ms(void);
 
 #endif

@@ -414,9 +414,14 @@ static void presence_drop_if_empty(ws_state_t *st, const char *topic, size_t tle
 	}
 }
 
-int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn, int worker,
+typedef struct member_key {
+	uint64_t node, conn;
+} member_key_t;
+
+int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t node, uint64_t conn, int worker,
 	const char *info, size_t info_len)
 {
+	member_key_t key = { node, conn };
 	if (info_len > WS_PRESENCE_INFO_MAX) {
 		errno = EINVAL;
 		return -1;
@@ -427,7 +432,7 @@ int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn,
 		return -1;
 	}
 	int created = 0;
-	ws_map_entry_t *me = ws_map_upsert(&p->members, &conn, sizeof(conn), &created);
+	ws_map_entry_t *me = ws_map_upsert(&p->members, &key, sizeof(key), &created);
 	if (me == NULL) {
 		presence_drop_if_empty(st, topic, tlen, p);
 		errno = ENOMEM;
@@ -440,12 +445,13 @@ int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn,
 	ws_member_t *m = ws_malloc(sizeof(*m) + info_len);
 	if (m == NULL) {
 		if (created) {
-			ws_map_remove(&p->members, &conn, sizeof(conn));
+			ws_map_remove(&p->members, &key, sizeof(key));
 			presence_drop_if_empty(st, topic, tlen, p);
 		}
 		errno = ENOMEM;
 		return -1;
 	}
+	m->node = node;
 	m->conn = conn;
 	m->worker = worker;
 	m->info_len = (uint32_t)info_len;
@@ -461,13 +467,14 @@ int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn,
 	return old ? 2 : 1;
 }
 
-int ws_state_leave(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn)
+int ws_state_leave(ws_state_t *st, const char *topic, size_t tlen, uint64_t node, uint64_t conn)
 {
 	ws_presence_t *p = presence_get(st, topic, tlen, 0);
 	if (p == NULL) {
 		return 0;
 	}
-	ws_member_t *m = ws_map_remove(&p->members, &conn, sizeof(conn));
+	member_key_t key = { node, conn };
+	ws_member_t *m = ws_map_remove(&p->members, &key, sizeof(key));
 	if (m == NULL) {
 		return 0;
 	}
@@ -478,13 +485,14 @@ int ws_state_leave(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn
 	return 1;
 }
 
-const ws_member_t *ws_state_member(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn)
+const ws_member_t *ws_state_member(ws_state_t *st, const char *topic, size_t tlen, uint64_t node, uint64_t conn)
 {
 	ws_presence_t *p = presence_get(st, topic, tlen, 0);
 	if (p == NULL) {
 		return NULL;
 	}
-	ws_map_entry_t *me = ws_map_find(&p->members, &conn, sizeof(conn));
+	member_key_t key = { node, conn };
+	ws_map_entry_t *me = ws_map_find(&p->members, &key, sizeof(key));
 	return me ? me->value : NULL;
 }
 
@@ -542,6 +550,8 @@ void ws_state_each_member(ws_state_t *st, void (*fn)(void *arg, const char *topi
 /* The members to drop, collected first: the maps must not change while they are walked. */
 typedef struct drop_ctx {
 	uint32_t instance;
+	uint64_t node;                /* with by_node: every member of this node; else node 0's of instance */
+	int by_node;
 	char **topics;                /* copies, NUL-terminated */
 	size_t *tlens;
 	uint64_t *conns;
@@ -552,7 +562,8 @@ typedef struct drop_ctx {
 static void drop_collect(void *arg, const char *topic, size_t tlen, const ws_member_t *m)
 {
 	drop_ctx_t *d = arg;
-	if ((uint32_t)(m->conn >> 40) != d->instance || d->failed) {
+	int match = d->by_node ? m->node == d->node : (m->node == 0 && (uint32_t)(m->conn >> 40) == d->instance);
+	if (!match || d->failed) {
 		return;
 	}
 	if (d->n == d->cap) {
@@ -588,7 +599,7 @@ static void drop_collect(void *arg, const char *topic, size_t tlen, const ws_mem
 	d->n++;
 }
 
-size_t ws_state_drop_instance(ws_state_t *st, uint32_t instance,
+static size_t drop_where(ws_state_t *st, int by_node, uint64_t node, uint32_t instance,
 	void (*fn)(void *arg, const char *topic, size_t tlen, const ws_member_t *m), void *arg)
 {
 	size_t dropped = 0;
@@ -597,13 +608,16 @@ size_t ws_state_drop_instance(ws_state_t *st, uint32_t instance,
 		drop_ctx_t d;
 		memset(&d, 0, sizeof(d));
 		d.instance = instance;
+		d.node = node;
+		d.by_node = by_node;
 		ws_state_each_member(st, drop_collect, &d);
+		uint64_t mnode = by_node ? node : 0;
 		for (size_t i = 0; i < d.n; i++) {
-			const ws_member_t *m = ws_state_member(st, d.topics[i], d.tlens[i], d.conns[i]);
+			const ws_member_t *m = ws_state_member(st, d.topics[i], d.tlens[i], mnode, d.conns[i]);
 			if (m && fn) {
 				fn(arg, d.topics[i], d.tlens[i], m);
 			}
-			dropped += (size_t)ws_state_leave(st, d.topics[i], d.tlens[i], d.conns[i]);
+			dropped += (size_t)ws_state_leave(st, d.topics[i], d.tlens[i], mnode, d.conns[i]);
 			ws_free(d.topics[i]);
 		}
 		int again = d.failed && d.n > 0;
@@ -614,4 +628,36 @@ size_t ws_state_drop_instance(ws_state_t *st, uint32_t instance,
 			return dropped;
 		}
 	}
+}
+
+size_t ws_state_drop_instance(ws_state_t *st, uint32_t instance,
+	void (*fn)(void *arg, const char *topic, size_t tlen, const ws_member_t *m), void *arg)
+{
+	return drop_where(st, 0, 0, instance, fn, arg);
+}
+
+size_t ws_state_drop_node(ws_state_t *st, uint64_t node,
+	void (*fn)(void *arg, const char *topic, size_t tlen, const ws_member_t *m), void *arg)
+{
+	return node ? drop_where(st, 1, node, 0, fn, arg) : 0;
+}
+
+uint64_t ws_state_node_id(const char *hex, size_t len)
+{
+	if (len == 0 || len > 16) {
+		return 0;
+	}
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)hex[i], d;
+		if (c >= '0' && c <= '9') {
+			d = c - '0';
+		} else if (c >= 'a' && c <= 'f') {
+			d = c - 'a' + 10;
+		} else {
+			return 0;
+		}
+		v = v << 4 | (uint64_t)d;
+	}
+	return v;
 }

@@ -43,7 +43,8 @@ typedef struct ws_history_entry {
 
 /* One member of a topic's presence. */
 typedef struct ws_member {
-	uint64_t conn;                /* connection id, unique on the node (instance << 40 | n) */
+	uint64_t node;                /* 0: this node; else another node's id (ws_state_node_id()) */
+	uint64_t conn;                /* connection id, unique on its node (instance << 40 | n) */
 	int worker;                   /* worker slot of the owner (0 in a single process) */
 	uint32_t info_len;
 	char info[];
@@ -105,22 +106,29 @@ long ws_state_since(ws_state_t *st, const char *topic, size_t tlen, const char *
 /* Calls fn(arg, topic, len, entries) for every topic with history. */
 void ws_state_each_history(ws_state_t *st, void (*fn)(void *arg, const char *topic, size_t len, size_t entries), void *arg);
 
-/* Adds or updates member conn of topic.  1 if added, 2 if its info changed, 0 if unchanged, -1 on ENOMEM/EINVAL. */
-int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn, int worker,
+/* Members are keyed by (node, conn): node 0 is this node, another node's members carry its id. */
+/* Adds or updates a member of topic.  1 if added, 2 if its info changed, 0 if unchanged, -1 on ENOMEM/EINVAL. */
+int ws_state_join(ws_state_t *st, const char *topic, size_t tlen, uint64_t node, uint64_t conn, int worker,
 	const char *info, size_t info_len);
-/* Removes member conn of topic.  1 if it was a member. */
-int ws_state_leave(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn);
-/* The member conn of topic, or NULL. */
-const ws_member_t *ws_state_member(ws_state_t *st, const char *topic, size_t tlen, uint64_t conn);
+/* Removes a member of topic.  1 if it was a member. */
+int ws_state_leave(ws_state_t *st, const char *topic, size_t tlen, uint64_t node, uint64_t conn);
+/* A member of topic, or NULL. */
+const ws_member_t *ws_state_member(ws_state_t *st, const char *topic, size_t tlen, uint64_t node, uint64_t conn);
 /* Calls fn for every member of topic.  Returns how many. */
 size_t ws_state_members(ws_state_t *st, const char *topic, size_t tlen,
 	void (*fn)(void *arg, const ws_member_t *m), void *arg);
 /*
- * Removes every member whose connection id is in instance (id >> 40), calling
- * fn for each before it goes (a dead worker's members).  Returns how many.
+ * Removes every member of this node whose connection id is in instance
+ * (id >> 40), calling fn for each before it goes (a dead worker's members).
+ * Returns how many.
  */
 size_t ws_state_drop_instance(ws_state_t *st, uint32_t instance,
 	void (*fn)(void *arg, const char *topic, size_t tlen, const ws_member_t *m), void *arg);
+/* Removes every member of another node (a node that died, or before its full state is applied again). */
+size_t ws_state_drop_node(ws_state_t *st, uint64_t node,
+	void (*fn)(void *arg, const char *topic, size_t tlen, const ws_member_t *m), void *arg);
+/* The 64-bit id of a node from its 16 hex digits (never 0), or 0 if malformed. */
+uint64_t ws_state_node_id(const char *hex, size_t len);
 /* Calls fn for every member of every topic. */
 void ws_state_each_member(ws_state_t *st, void (*fn)(void *arg, const char *topic, size_t tlen, const ws_member_t *m), void *arg);
 

@@ -136,13 +136,13 @@ static void test_presence(void)
 	ws_state_t st;
 	ws_state_init(&st, &mem);
 	uint64_t a = (1ull << 40) | 1, b = (2ull << 40) | 1, c = (2ull << 40) | 2;
-	CHECK_EQ_INT(ws_state_join(&st, "room", 4, a, 0, "alice", 5), 1);
-	CHECK_EQ_INT(ws_state_join(&st, "room", 4, a, 0, "alice", 5), 0);
-	CHECK_EQ_INT(ws_state_join(&st, "room", 4, a, 0, "alicia", 6), 2);
-	CHECK_EQ_INT(ws_state_join(&st, "room", 4, b, 1, "bob", 3), 1);
-	CHECK_EQ_INT(ws_state_join(&st, "lobby", 5, b, 1, "bob", 3), 1);
-	CHECK_EQ_INT(ws_state_join(&st, "lobby", 5, c, 1, "carol", 5), 1);
-	const ws_member_t *m = ws_state_member(&st, "room", 4, a);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, 0, a, 0, "alice", 5), 1);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, 0, a, 0, "alice", 5), 0);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, 0, a, 0, "alicia", 6), 2);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, 0, b, 1, "bob", 3), 1);
+	CHECK_EQ_INT(ws_state_join(&st, "lobby", 5, 0, b, 1, "bob", 3), 1);
+	CHECK_EQ_INT(ws_state_join(&st, "lobby", 5, 0, c, 1, "carol", 5), 1);
+	const ws_member_t *m = ws_state_member(&st, "room", 4, 0, a);
 	CHECK(m && m->info_len == 6 && memcmp(m->info, "alicia", 6) == 0 && m->worker == 0);
 	nmembers = 0;
 	CHECK_EQ_INT(ws_state_members(&st, "room", 4, count_member, NULL), 2);
@@ -153,12 +153,24 @@ static void test_presence(void)
 	CHECK_EQ_INT(ndropped, 3);
 	CHECK_EQ_INT(st.members, 1);
 	CHECK_EQ_INT(ws_state_members(&st, "lobby", 5, count_member, NULL), 0);
-	CHECK_EQ_INT(ws_state_leave(&st, "room", 4, a), 1);
-	CHECK_EQ_INT(ws_state_leave(&st, "room", 4, a), 0);
+	CHECK_EQ_INT(ws_state_leave(&st, "room", 4, 0, a), 1);
+	CHECK_EQ_INT(ws_state_leave(&st, "room", 4, 0, a), 0);
 	CHECK_EQ_INT(mem, 0); /* empty topics are freed too */
+	/* Another node's members are keyed apart from ours, even with the same connection id. */
+	uint64_t other = ws_state_node_id("00000000000000ff", 16);
+	CHECK_EQ_INT(other, 255);
+	CHECK_EQ_INT(ws_state_node_id("xyz", 3), 0);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, 0, a, 0, "here", 4), 1);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, other, a, 3, "there", 5), 1);
+	CHECK_EQ_INT(ws_state_join(&st, "lobby", 5, other, b, 0, "there", 5), 1);
+	CHECK_EQ_INT(ws_state_drop_instance(&st, 1, NULL, NULL), 1); /* ours only */
+	CHECK_EQ_INT(st.members, 2);
+	CHECK_EQ_INT(ws_state_drop_node(&st, other, NULL, NULL), 2);
+	CHECK_EQ_INT(st.members, 0);
+	CHECK_EQ_INT(mem, 0);
 	char big[WS_PRESENCE_INFO_MAX + 1];
 	memset(big, 'x', sizeof(big));
-	CHECK_EQ_INT(ws_state_join(&st, "room", 4, a, 0, big, sizeof(big)), -1);
+	CHECK_EQ_INT(ws_state_join(&st, "room", 4, 0, a, 0, big, sizeof(big)), -1);
 	ws_state_free(&st);
 	CHECK_EQ_INT(mem, 0);
 }
@@ -173,7 +185,7 @@ static void test_many_topics_free(void)
 	for (int i = 0; i < 2000; i++) {
 		snprintf(topic, sizeof(topic), "t%d", i % 100);
 		add(&st, topic, "id", "payload", 1);
-		ws_state_join(&st, topic, strlen(topic), (uint64_t)i, 0, "x", 1);
+		ws_state_join(&st, topic, strlen(topic), 0, (uint64_t)i, 0, "x", 1);
 	}
 	CHECK_EQ_INT(st.entries, 2000);
 	CHECK_EQ_INT(st.members, 2000);

@@ -261,10 +261,80 @@ async function presence(url) {
   console.log('DONE');
 }
 
+// ---------------------------------------------------------------- presence across nodes
+
+async function nodes(urlA, urlB) {
+  const lines = readline.createInterface({ input: process.stdin });
+  const stdin = [];
+  const stdinWaiters = [];
+  lines.on('line', (l) => (stdinWaiters.length ? stdinWaiters.shift()(l) : stdin.push(l)));
+  const readLine = () => (stdin.length ? Promise.resolve(stdin.shift()) : new Promise((r) => stdinWaiters.push(r)));
+  const say = (l) => console.log(l);
+
+  async function member(url, info) {
+    const ws = await open(url);
+    ws.info = info;
+    const r = await request(ws, `join:room:${info}`, /^joined:/);
+    check(r === 'joined:1', `join ${info}: ${r}`);
+    return ws;
+  }
+  // Polls a client's presence() until the infos are exactly `infos` (sorted), within `ms`.
+  async function until(ws, infos, what, ms = 15000) {
+    const t0 = Date.now();
+    const want = JSON.stringify([...infos].sort());
+    for (;;) {
+      const r = await request(ws, 'presence:room', /^presence:/);
+      const got = JSON.parse(r.slice(9));
+      if (JSON.stringify(got.map((m) => m[1]).sort()) === want) return { ms: Date.now() - t0, got };
+      if (Date.now() - t0 > ms) throw new Error(`${what}: sees ${r.slice(9)}, want ${want}`);
+      await sleep(20);
+    }
+  }
+
+  const a1 = await member(urlA, 'a1');
+  const b1 = await member(urlB, 'b1');
+  let r = await until(a1, ['a1', 'b1'], 'node A sees both');
+  say(`JOINS_SEEN ${r.ms} ms`);
+  await until(b1, ['a1', 'b1'], 'node B sees both');
+  // A member's node id is its own node's, the same seen from either side.
+  const viewA = await request(a1, 'presence:room', /^presence:/);
+  check(viewA.includes('b1'), 'b1 in the view of A');
+  b1.close();
+  r = await until(a1, ['a1'], 'a close on B is seen on A');
+  say(`CLOSE_SEEN ${r.ms} ms`);
+  const b2 = await member(urlB, 'b2');
+  await until(a1, ['a1', 'b2'], 'b2 seen on A');
+  say('KILL_B');
+  check((await readLine()) === 'killed', 'protocol');
+  const t0 = Date.now();
+  b2.terminate();
+  r = await until(a1, ['a1'], "a dead node's members expire", 20000);
+  say(`EXPIRED ${Date.now() - t0} ms`);
+  say('RESTART_B');
+  const urlB2 = (await readLine()).replace(/^restarted /, '');
+  const b3 = await member(urlB2, 'b3');
+  r = await until(b3, ['a1', 'b3'], 'a node that starts late gets the full state');
+  say(`LATE_NODE_SYNCED ${r.ms} ms`);
+  await until(a1, ['a1', 'b3'], 'A sees the new node');
+  say('KILL_REDIS');
+  check((await readLine()) === 'redis down', 'protocol');
+  // Changes while Redis is down: a4 joins on A, b3 leaves on B.
+  const a4 = await member(urlA, 'a4');
+  check((await request(b3, 'leave:room', /^left:/)) === 'left:1', 'leave during the outage');
+  say('START_REDIS');
+  check((await readLine()) === 'redis up', 'protocol');
+  r = await until(b3, ['a1', 'a4'], 'B catches up with A after the outage', 20000);
+  say(`RESYNCED ${r.ms} ms`);
+  await until(a1, ['a1', 'a4'], 'A catches up with B after the outage', 20000);
+  for (const ws of [a1, a4, b3]) ws.close();
+  say('DONE');
+}
+
 async function main() {
   const [mode, url, ...rest] = process.argv.slice(2);
   if (mode === 'resume') await resume(url, +rest[0], +rest[1], +rest[2]);
   else if (mode === 'presence') await presence(url);
+  else if (mode === 'nodes') await nodes(url, rest[0]);
   else throw new Error('usage: client.js resume URL SUBS DROPS MESSAGES | presence URL');
   process.exit(0);
 }
