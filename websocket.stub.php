@@ -206,11 +206,15 @@ final class Server implements \Countable
     public function history(string $topic, int $limit = 0): array {}
 
     /**
-     * The epoch of this node's histories: it changes when they are lost (a
-     * restart of the server, not a reload of its workers). Send it to clients
-     * with the ids they may resume from (Connection::resume()).
+     * The epoch of a topic's history: it changes when the history is lost (a
+     * restart of the server, not a reload of its workers; with the Redis
+     * broker, where each topic has its own, a loss of Redis's data). Send it
+     * to clients with the ids they may resume from (Connection::resume()).
+     *
+     * @param string|null $topic The topic; null: this node's own epoch (that of every
+     *   topic without the broker).
      */
-    public function historyEpoch(): string {}
+    public function historyEpoch(?string $topic = null): string {}
 
     /**
      * Every member of a topic's presence, on every worker and, with the Redis

@@ -186,9 +186,19 @@ ZEND_METHOD(WebSocket_Server, history)
 
 ZEND_METHOD(WebSocket_Server, historyEpoch)
 {
-	ZEND_PARSE_PARAMETERS_NONE();
+	zend_string *topic = NULL;
+	ZEND_PARSE_PARAMETERS_START(0, 1)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR_OR_NULL(topic)
+	ZEND_PARSE_PARAMETERS_END();
 	PHP_WS_SERVER_FETCH(srv);
-	RETURN_STRING(ws_server_epoch(srv->core));
+	if (topic == NULL) {
+		RETURN_STRING(ws_server_epoch(srv->core));
+	}
+	if (!topic_ok(1, topic)) {
+		RETURN_THROWS();
+	}
+	RETURN_STRING(ws_server_history_epoch(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic)));
 }
 
 typedef struct members_ctx {

@@ -438,29 +438,48 @@ int ws_broker_decode(const char *prefix, const char *node, const char *channel, 
 		return -1;
 	}
 	char kind = f[0];
+	int ours = 0, history = 0;
 	if (next_field(&p, end, &f, &n)) {
 		if (n != 1 || (f[0] != 'T' && f[0] != 'B')) {
 			return -1;
 		}
 		r->flags = f[0] == 'B' ? WS_ROUTE_BINARY : 0;
 		if (next_field(&p, end, &f, &n)) {
-			if (node && n == strlen(node) && memcmp(f, node, n) == 0) {
-				return 1;
-			}
+			ours = node && n == strlen(node) && memcmp(f, node, n) == 0;
 			if (next_field(&p, end, &f, &n) && !(n == 1 && f[0] == '-')) {
-				uint64_t v = 0;
-				for (size_t i = 0; i < n; i++) {
-					if (f[i] < '0' || f[i] > '9') {
-						return -1;
-					}
-					v = v * 10 + (uint64_t)(f[i] - '0');
+				if (parse_u64(f, n, &r->except) != 0) {
+					return -1;
 				}
-				r->except = v;
+			}
+			if (next_field(&p, end, &f, &n) && n == 1 && f[0] == 'H') {
+				/* A publication of a topic with history: H <slot> <offset> <epoch> <time> <id length>. */
+				uint64_t slot, seq, ms, idlen;
+				const char *ep;
+				size_t eplen;
+				if (!next_field(&p, end, &f, &n) || parse_u64(f, n, &slot) != 0 || slot > 32767
+					|| !next_field(&p, end, &f, &n) || parse_u64(f, n, &seq) != 0 || seq == 0
+					|| !next_field(&p, end, &ep, &eplen) || eplen != 16
+					|| !next_field(&p, end, &f, &n) || parse_u64(f, n, &ms) != 0
+					|| !next_field(&p, end, &f, &n) || parse_u64(f, n, &idlen) != 0 || idlen > 255
+					|| idlen > len - (size_t)(nl + 1 - payload)) {
+					return -1;
+				}
+				history = 1;
+				r->flags |= WS_ROUTE_EXT;
+				r->seq = seq;
+				r->time_ms = ms;
+				r->epoch = ep;
+				r->id = nl + 1;
+				r->id_len = (size_t)idlen;
+				r->origin = ours ? (int16_t)slot : -1;
 			}
 		}
 	}
-	r->data = nl + 1;
-	r->len = len - (size_t)(nl + 1 - payload);
+	if (ours && !history) {
+		return 1;
+	}
+	r->data = nl + 1 + r->id_len;
+	r->len = len - (size_t)(nl + 1 - payload) - r->id_len;
 	size_t pl = strlen(prefix);
 	if (channel_len <= pl || memcmp(channel, prefix, pl) != 0 || channel[pl] != ':') {
 		return -1;
@@ -468,13 +487,16 @@ int ws_broker_decode(const char *prefix, const char *node, const char *channel, 
 	const char *rest = channel + pl + 1;
 	size_t rlen = channel_len - pl - 1;
 	if (kind == 'P') {
-		if (rlen < 3 || memcmp(rest, "t:", 2) != 0 || rlen - 2 > 256) {
+		if (rlen < 3 || memcmp(rest, history ? "h:" : "t:", 2) != 0 || rlen - 2 > 256) {
 			return -1;
 		}
 		r->kind = WS_ROUTE_PUBLISH;
 		r->topic = rest + 2;
 		r->topic_len = rlen - 2;
 		return 0;
+	}
+	if (history) {
+		return -1;
 	}
 	if ((kind != 'B' && kind != 'W') || rlen != 9 || memcmp(rest, "broadcast", 9) != 0) {
 		return -1;

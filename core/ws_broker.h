@@ -17,6 +17,8 @@
 #include "ws_bus.h"
 #include "ws_loop.h"
 
+struct ws_state_load;
+
 #define WS_BROKER_PREFIX_MAX 64
 #define WS_BROKER_NODE_LEN 16          /* hex digits of a node id */
 #define WS_BROKER_HEADER_MAX 96        /* a header line is at most this long, newline included */
@@ -161,6 +163,15 @@ typedef struct ws_broker_config {
 	void (*on_node_reset)(void *arg, uint64_t node, int dead, int report);
 	/* Calls fn for every member of this node (for a full state). */
 	void (*each_local)(void *arg, void (*fn)(void *fnarg, const ws_broker_member_t *m), void *fnarg);
+	/*
+	 * Histories in Redis (may be NULL: none).  A topic's history as Redis
+	 * holds it, after a (re)connect or ws_broker_load_history(): epoch is 16
+	 * hex digits, entries ascending by position (spans valid for the call).
+	 */
+	void (*on_history_load)(void *arg, const char *topic, size_t topic_len, const char *epoch,
+		const struct ws_state_load *entries, size_t n);
+	/* Once, after the first complete load of every history (may be NULL). */
+	void (*on_synced)(void *arg);
 	void *arg;
 } ws_broker_config_t;
 
@@ -194,6 +205,20 @@ const char *ws_broker_node(const ws_broker_t *b);
 void ws_broker_member(ws_broker_t *b, int join, const ws_broker_member_t *m);
 /* The other nodes this one hears from now. */
 size_t ws_broker_nodes(const ws_broker_t *b);
+/* 1 while both connections to Redis are up. */
+int ws_broker_up(const ws_broker_t *b);
+/*
+ * Publishes r, on a topic that keeps a history of size messages and ttl
+ * seconds, through Redis's copy of it (docs/PRESENCE_HISTORY.md): one
+ * script appends it to the topic's stream with the next position and
+ * publishes it with that position to every node, this one included, which
+ * delivers it then (not now).  slot is the publishing worker (for except).
+ * Returns 0, or -1 when Redis is down (the caller delivers it locally, out
+ * of the history).
+ */
+int ws_broker_publish_history(ws_broker_t *b, const ws_bus_route_t *r, uint32_t size, uint32_t ttl, int slot);
+/* Loads topic's history from Redis (in the background: on_history_load follows). */
+void ws_broker_load_history(ws_broker_t *b, const char *topic, size_t topic_len);
 
 /* ---------------------------------------------------------------- synchronous publisher */
 

@@ -62,8 +62,16 @@ struct ws_broker {
 	void (*on_member)(void *arg, int join, uint64_t node, const ws_broker_member_t *m);
 	void (*on_node_reset)(void *arg, uint64_t node, int dead, int report);
 	void (*each_local)(void *arg, void (*fn)(void *fnarg, const ws_broker_member_t *m), void *fnarg);
+	void (*on_history_load)(void *arg, const char *topic, size_t topic_len, const char *epoch,
+		const ws_state_load_t *entries, size_t n);
 	void *arg;
 	bconn_t pub, sub;
+	char hpattern[WS_BROKER_PREFIX_MAX + 8];  /* "<prefix>:h:*": every history topic's channel */
+	int sync_histories;      /* (re)connected: load every history from Redis */
+	int scanning;            /* the SCAN of a sync is not finished */
+	unsigned sync_loads;     /* loads of the current sync not answered yet */
+	int synced_once;         /* on_synced was called */
+	void (*on_synced)(void *arg);
 	ws_map_t nodes;          /* presence: other nodes heard from: 8-byte id -> uint64_t[1] last heard (ms) */
 	uint64_t up_since;       /* when both connections last became ready */
 	uint64_t next_heartbeat;
@@ -96,6 +104,7 @@ static void warn(ws_broker_t *b, const char *fmt, ...)
 
 static void conn_open(bconn_t *c);
 static void resubscribe(ws_broker_t *b);
+static void histories_scan(ws_broker_t *b, const char *cursor);
 static int over_cap(ws_broker_t *b, bconn_t *c);
 static void publish_cb(redisAsyncContext *ac, void *reply, void *priv);
 
@@ -110,6 +119,7 @@ static void update_up(ws_broker_t *b)
 		b->warned = 0;
 		b->up_since = ws_loop_now(b->loop);
 		b->send_hello = b->on_member != NULL;
+		b->sync_histories = b->on_history_load != NULL;
 	}
 	b->up = up;
 	b->st.connected = up;
@@ -432,6 +442,329 @@ size_t ws_broker_nodes(const ws_broker_t *b)
 	return b->nodes.count;
 }
 
+/* ---- histories in Redis (docs/PRESENCE_HISTORY.md, "Across nodes") ---- */
+
+/*
+ * KEYS: the stream, the position counter, the epoch.  ARGV: a new epoch (if
+ * the topic has none), the size, the ttl in ms (0: none), the channel, the
+ * header up to the slot, the id, the data.  One atomic step: the position,
+ * the append (bounded by size and age), the expiry, and the publication
+ * whose header carries position, epoch, time and the id's length.
+ */
+static const char history_script[] =
+	"local off = redis.call('INCR', KEYS[2])\n"
+	"local ep = redis.call('GET', KEYS[3])\n"
+	"if not ep then ep = ARGV[1]; redis.call('SET', KEYS[3], ep) end\n"
+	"local t = redis.call('TIME')\n"
+	"local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	"redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'o', off, 'm', ms, 'i', ARGV[6], 't', ARGV[8], 'd', ARGV[7])\n"
+	"local ttl = tonumber(ARGV[3])\n"
+	"if ttl > 0 then\n"
+	"  redis.call('XTRIM', KEYS[1], 'MINID', tostring(ms - ttl))\n"
+	"  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end\n"
+	"end\n"
+	"redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. off .. ' ' .. ep .. ' ' .. ms .. ' ' .. string.len(ARGV[6]) .. '\\n' .. ARGV[6] .. ARGV[7])\n"
+	"return off\n";
+
+static void pending_done(bconn_t *c)
+{
+	if (c->pending > 0 && --c->pending > 0) {
+		c->waiting_since = ws_loop_now(c->b->loop);
+	}
+}
+
+static void pending_add(bconn_t *c)
+{
+	if (c->pending++ == 0) {
+		c->waiting_since = ws_loop_now(c->b->loop);
+	}
+}
+
+int ws_broker_up(const ws_broker_t *b)
+{
+	return b->up;
+}
+
+static void key_of(ws_broker_t *b, char *out, size_t cap, char kind, const char *topic, size_t len, size_t *out_len)
+{
+	size_t pl = strlen(b->prefix);
+	*out_len = 0;
+	if (pl + 3 + len + 1 > cap) {
+		return;
+	}
+	memcpy(out, b->prefix, pl);
+	out[pl] = ':';
+	out[pl + 1] = kind;
+	out[pl + 2] = ':';
+	memcpy(out + pl + 3, topic, len);
+	out[pl + 3 + len] = '\0';
+	*out_len = pl + 3 + len;
+}
+
+static void script_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	bconn_t *c = priv;
+	redisReply *r = reply;
+	(void)ac;
+	if (r == NULL || c->b->abandoned) {
+		return;
+	}
+	pending_done(c);
+	if (r->type == REDIS_REPLY_ERROR) {
+		c->b->st.dropped++;
+		warn(c->b, "Redis refused a history publication: %.*s", (int)(r->len > 200 ? 200 : r->len), r->str);
+	}
+}
+
+int ws_broker_publish_history(ws_broker_t *b, const ws_bus_route_t *r, uint32_t size, uint32_t ttl, int slot)
+{
+	bconn_t *c = &b->pub;
+	if (!b->up || c->kill || c->ac == NULL || r->kind != WS_ROUTE_PUBLISH || over_cap(b, c)) {
+		b->st.dropped++;
+		return -1;
+	}
+	char stream[WS_BROKER_PREFIX_MAX + 8 + 256], counter[sizeof(stream)], epoch_key[sizeof(stream)], channel[sizeof(stream)];
+	size_t sl, ol, el, cl;
+	key_of(b, stream, sizeof(stream), 's', r->topic, r->topic_len, &sl);
+	key_of(b, counter, sizeof(counter), 'o', r->topic, r->topic_len, &ol);
+	key_of(b, epoch_key, sizeof(epoch_key), 'e', r->topic, r->topic_len, &el);
+	key_of(b, channel, sizeof(channel), 'h', r->topic, r->topic_len, &cl);
+	char new_epoch[WS_BROKER_NODE_LEN + 1], size_s[16], ttl_s[24], head[WS_BROKER_HEADER_MAX];
+	ws_broker_node_id(new_epoch);
+	snprintf(size_s, sizeof(size_s), "%u", size);
+	snprintf(ttl_s, sizeof(ttl_s), "%llu", (unsigned long long)ttl * 1000);
+	int hl = snprintf(head, sizeof(head), WS_BROKER_VERSION " P %c %s %llu H %d", (r->flags & WS_ROUTE_BINARY) ? 'B' : 'T',
+		b->node, (unsigned long long)r->except, slot < 0 ? 0 : slot);
+	const char *argv[] = { "EVAL", history_script, "3", stream, counter, epoch_key, new_epoch, size_s, ttl_s, channel, head,
+		r->id ? r->id : "", r->data ? r->data : "", (r->flags & WS_ROUTE_BINARY) ? "B" : "T" };
+	size_t lens[] = { 4, sizeof(history_script) - 1, 1, sl, ol, el, WS_BROKER_NODE_LEN, strlen(size_s), strlen(ttl_s), cl,
+		(size_t)hl, r->id_len, r->len, 1 };
+	if (sl == 0 || hl <= 0 || redisAsyncCommandArgv(c->ac, script_cb, c, 14, argv, lens) != REDIS_OK) {
+		b->st.dropped++;
+		return -1;
+	}
+	pending_add(c);
+	b->st.published++;
+	return 0;
+}
+
+/* One topic's load: GET epoch, then XRANGE; the context carries the topic and the epoch between the two. */
+typedef struct hload {
+	ws_broker_t *b;
+	int refs;                /* commands queued that still hold it */
+	int of_sync;             /* counted in b->sync_loads */
+	char epoch[WS_BROKER_NODE_LEN + 1];
+	int have_epoch;
+	size_t topic_len;
+	char topic[];
+} hload_t;
+
+static void hload_epoch_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	hload_t *h = priv;
+	redisReply *r = reply;
+	(void)ac;
+	if (r != NULL && !h->b->abandoned) {
+		pending_done(&h->b->pub);
+		if (r->type == REDIS_REPLY_STRING && r->len == WS_BROKER_NODE_LEN) {
+			memcpy(h->epoch, r->str, WS_BROKER_NODE_LEN);
+			h->epoch[WS_BROKER_NODE_LEN] = '\0';
+			h->have_epoch = 1;
+		}
+	}
+	if (--h->refs == 0) {
+		ws_free(h);
+	}
+}
+
+static const redisReply *field_of(const redisReply *fields, const char *name)
+{
+	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+		const redisReply *k = fields->element[i];
+		if (k->type == REDIS_REPLY_STRING && k->len == strlen(name) && memcmp(k->str, name, k->len) == 0) {
+			return fields->element[i + 1];
+		}
+	}
+	return NULL;
+}
+
+static uint64_t reply_u64(const redisReply *r)
+{
+	uint64_t v = 0;
+	if (r == NULL || r->type != REDIS_REPLY_STRING) {
+		return 0;
+	}
+	for (size_t i = 0; i < r->len; i++) {
+		if (r->str[i] < '0' || r->str[i] > '9') {
+			return 0;
+		}
+		v = v * 10 + (uint64_t)(r->str[i] - '0');
+	}
+	return v;
+}
+
+static void sync_check(ws_broker_t *b)
+{
+	if (!b->scanning && b->sync_loads == 0 && !b->synced_once && !b->abandoned) {
+		b->synced_once = 1;
+		if (b->on_synced) {
+			b->on_synced(b->arg);
+		}
+	}
+}
+
+static void hload_range_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	hload_t *h = priv;
+	redisReply *r = reply;
+	ws_broker_t *b = h->b;
+	(void)ac;
+	if (h->of_sync && !b->abandoned) {
+		h->of_sync = 0;
+		b->sync_loads--; /* checked once its data is in, below */
+	}
+	if (r != NULL && !b->abandoned) {
+		pending_done(&b->pub);
+		if (r->type == REDIS_REPLY_ARRAY && h->have_epoch) {
+			ws_state_load_t *e = ws_malloc((r->elements ? r->elements : 1) * sizeof(*e));
+			size_t n = 0;
+			for (size_t i = 0; e && i < r->elements; i++) {
+				const redisReply *item = r->element[i];
+				if (item->type != REDIS_REPLY_ARRAY || item->elements != 2 || item->element[1]->type != REDIS_REPLY_ARRAY) {
+					continue;
+				}
+				const redisReply *f = item->element[1];
+				const redisReply *o = field_of(f, "o"), *m = field_of(f, "m"), *id = field_of(f, "i"), *d = field_of(f, "d");
+				const redisReply *ty = field_of(f, "t");
+				if (o == NULL || d == NULL || d->type != REDIS_REPLY_STRING || reply_u64(o) == 0) {
+					continue;
+				}
+				e[n].seq = reply_u64(o);
+				e[n].time_ms = reply_u64(m);
+				e[n].id = id && id->type == REDIS_REPLY_STRING ? id->str : "";
+				e[n].id_len = id && id->type == REDIS_REPLY_STRING && id->len <= 255 ? id->len : 0;
+				e[n].data = d->str;
+				e[n].len = d->len;
+				e[n].binary = ty && ty->type == REDIS_REPLY_STRING && ty->len == 1 && ty->str[0] == 'B';
+				if (n == 0 || e[n].seq > e[n - 1].seq) {
+					n++;
+				}
+			}
+			if (e) {
+				b->on_history_load(b->arg, h->topic, h->topic_len, h->epoch, e, n);
+			}
+			ws_free(e);
+		}
+	}
+	if (!b->abandoned) {
+		sync_check(b);
+	}
+	if (--h->refs == 0) {
+		ws_free(h);
+	}
+}
+
+static hload_t *load_history(ws_broker_t *b, const char *topic, size_t topic_len);
+
+void ws_broker_load_history(ws_broker_t *b, const char *topic, size_t topic_len)
+{
+	load_history(b, topic, topic_len);
+}
+
+static hload_t *load_history(ws_broker_t *b, const char *topic, size_t topic_len)
+{
+	bconn_t *c = &b->pub;
+	if (b->on_history_load == NULL || !c->ready || c->kill || c->ac == NULL || topic_len == 0 || topic_len > 256) {
+		return NULL; /* down: the sync after the reconnect loads every topic */
+	}
+	hload_t *h = ws_malloc(sizeof(*h) + topic_len);
+	if (h == NULL) {
+		return NULL;
+	}
+	memset(h, 0, sizeof(*h));
+	h->b = b;
+	h->topic_len = topic_len;
+	memcpy(h->topic, topic, topic_len);
+	char key[WS_BROKER_PREFIX_MAX + 8 + 256];
+	size_t kl;
+	key_of(b, key, sizeof(key), 'e', topic, topic_len, &kl);
+	const char *a1[] = { "GET", key };
+	size_t l1[] = { 3, kl };
+	h->refs = 2; /* the XRANGE's reference is dropped at once if it cannot be queued */
+	if (redisAsyncCommandArgv(c->ac, hload_epoch_cb, h, 2, a1, l1) != REDIS_OK) {
+		ws_free(h);
+		return NULL;
+	}
+	pending_add(c);
+	key_of(b, key, sizeof(key), 's', topic, topic_len, &kl);
+	const char *a2[] = { "XRANGE", key, "-", "+" };
+	size_t l2[] = { 6, kl, 1, 1 };
+	if (redisAsyncCommandArgv(c->ac, hload_range_cb, h, 4, a2, l2) != REDIS_OK) {
+		h->refs--; /* the GET's callback still holds it */
+		return NULL;
+	}
+	pending_add(c);
+	return h;
+}
+
+static void histories_scan(ws_broker_t *b, const char *cursor);
+
+static void scan_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	ws_broker_t *b = priv;
+	redisReply *r = reply;
+	(void)ac;
+	if (r == NULL || b->abandoned) {
+		return;
+	}
+	pending_done(&b->pub);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING
+		|| r->element[1]->type != REDIS_REPLY_ARRAY) {
+		b->scanning = 0;
+		sync_check(b);
+		return;
+	}
+	size_t skip = strlen(b->prefix) + 3; /* "<prefix>:s:" */
+	const redisReply *keys = r->element[1];
+	for (size_t i = 0; i < keys->elements; i++) {
+		const redisReply *k = keys->element[i];
+		if (k->type == REDIS_REPLY_STRING && k->len > skip) {
+			hload_t *h = load_history(b, k->str + skip, k->len - skip);
+			if (h) {
+				h->of_sync = 1;
+				b->sync_loads++;
+			}
+		}
+	}
+	if (!(r->element[0]->len == 1 && r->element[0]->str[0] == '0')) {
+		char cursor[32];
+		snprintf(cursor, sizeof(cursor), "%.*s", (int)(r->element[0]->len < 31 ? r->element[0]->len : 31), r->element[0]->str);
+		histories_scan(b, cursor);
+		return;
+	}
+	b->scanning = 0;
+	sync_check(b);
+}
+
+/* Walks every history stream of our prefix (SCAN, a page at a time) and loads each. */
+static void histories_scan(ws_broker_t *b, const char *cursor)
+{
+	bconn_t *c = &b->pub;
+	if (!c->ready || c->kill || c->ac == NULL) {
+		return;
+	}
+	char pattern[WS_BROKER_PREFIX_MAX + 8];
+	snprintf(pattern, sizeof(pattern), "%s:s:*", b->prefix);
+	const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "500", "TYPE", "stream" };
+	size_t lens[] = { 4, strlen(cursor), 5, strlen(pattern), 5, 3, 4, 6 };
+	if (redisAsyncCommandArgv(c->ac, scan_cb, b, 8, argv, lens) == REDIS_OK) {
+		pending_add(c);
+		b->scanning = 1;
+	} else {
+		b->scanning = 0;
+	}
+}
+
 /* Every reply of the subscriber connection: confirmations and messages. */
 static void message_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
@@ -443,6 +776,21 @@ static void message_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	redisReply *k = r->element[0], *ch = r->element[1], *v = r->element[2];
+	if (k->type == REDIS_REPLY_STRING && k->len == 8 && memcmp(k->str, "pmessage", 8) == 0 && r->elements >= 4) {
+		/* A history topic's publication: pattern, channel, payload. */
+		ch = r->element[2];
+		v = r->element[3];
+		if (ch->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING) {
+			ws_bus_route_t rt;
+			if (ws_broker_decode(b->prefix, b->node, ch->str, ch->len, v->str, v->len, &rt) == 0 && rt.epoch) {
+				b->st.received++;
+				b->on_record(b->arg, &rt);
+			} else {
+				b->st.invalid++;
+			}
+		}
+		return;
+	}
 	if (k->type != REDIS_REPLY_STRING || ch->type != REDIS_REPLY_STRING) {
 		return;
 	}
@@ -465,7 +813,8 @@ static void message_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (v->type == REDIS_REPLY_INTEGER) {
 		b->st.channels = (uint64_t)v->integer;
 	}
-	if (k->len == 9 && memcmp(k->str, "subscribe", 9) == 0 && c->pending > 0) {
+	if (((k->len == 9 && memcmp(k->str, "subscribe", 9) == 0) || (k->len == 10 && memcmp(k->str, "psubscribe", 10) == 0))
+		&& c->pending > 0) {
 		if (--c->pending > 0) {
 			c->waiting_since = ws_loop_now(b->loop);
 		}
@@ -533,7 +882,7 @@ static void send_channels(ws_broker_t *b, const char *cmd, char **names, const s
 	bconn_t *c = &b->sub;
 	const char *argv[WS_BROKER_CHUNK + 1];
 	size_t lens[WS_BROKER_CHUNK + 1];
-	int sub = cmd[0] == 'S';
+	int sub = cmd[0] == 'S' || cmd[0] == 'P';
 	for (size_t i = 0; i < n && c->ac && !c->kill;) {
 		size_t k = 0;
 		argv[k] = cmd;
@@ -642,6 +991,11 @@ static void resubscribe(ws_broker_t *b)
 		size_t len = strlen(b->pchan);
 		send_channels(b, "SUBSCRIBE", &name, &len, 1);
 	}
+	if (b->on_history_load) {
+		char *name = b->hpattern;
+		size_t len = strlen(b->hpattern);
+		send_channels(b, "PSUBSCRIBE", &name, &len, 1);
+	}
 }
 
 static void tick_cb(ws_loop_t *loop, ws_timer_t *t)
@@ -672,6 +1026,12 @@ static void tick_cb(ws_loop_t *loop, ws_timer_t *t)
 		}
 	}
 	presence_tick(b, now);
+	if (b->sync_histories && b->up && b->sub.ready && b->sub.pending == 0) {
+		/* Subscribed to every history channel first, so that nothing published from now on is missed. */
+		b->sync_histories = 0;
+		b->sync_loads = 0;
+		histories_scan(b, "0");
+	}
 	ws_timer_start(loop, t, now + WS_BROKER_TICK_MS);
 }
 
@@ -700,12 +1060,15 @@ ws_broker_t *ws_broker_start(ws_loop_t *loop, const ws_broker_config_t *cfg)
 	snprintf(b->prefix, sizeof(b->prefix), "%s", prefix);
 	snprintf(b->bchan, sizeof(b->bchan), "%s:broadcast", prefix);
 	snprintf(b->pchan, sizeof(b->pchan), "%s:presence", prefix);
+	snprintf(b->hpattern, sizeof(b->hpattern), "%s:h:*", prefix);
 	ws_broker_node_id(b->node);
 	b->node_id = ws_state_node_id(b->node, strlen(b->node));
 	b->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 2000;
 	b->max_pending = cfg->max_pending ? cfg->max_pending : (size_t)64 << 20;
 	b->on_record = cfg->on_record;
 	b->on_warning = cfg->on_warning;
+	b->on_history_load = cfg->on_history_load;
+	b->on_synced = cfg->on_synced;
 	if (cfg->on_member && cfg->on_node_reset && cfg->each_local) {
 		b->on_member = cfg->on_member;
 		b->on_node_reset = cfg->on_node_reset;
@@ -916,6 +1279,29 @@ size_t ws_broker_nodes(const ws_broker_t *b)
 {
 	(void)b;
 	return 0;
+}
+
+int ws_broker_up(const ws_broker_t *b)
+{
+	(void)b;
+	return 0;
+}
+
+int ws_broker_publish_history(ws_broker_t *b, const ws_bus_route_t *r, uint32_t size, uint32_t ttl, int slot)
+{
+	(void)b;
+	(void)r;
+	(void)size;
+	(void)ttl;
+	(void)slot;
+	return -1;
+}
+
+void ws_broker_load_history(ws_broker_t *b, const char *topic, size_t topic_len)
+{
+	(void)b;
+	(void)topic;
+	(void)topic_len;
 }
 
 #endif

@@ -206,6 +206,7 @@ int ws_bus_route_decode(const uint8_t *p, size_t len, ws_bus_route_t *out)
 	out->seq = out->time_ms = 0;
 	out->id = NULL;
 	out->id_len = 0;
+	out->epoch = NULL;
 	if (out->flags & WS_ROUTE_EXT) {
 		if (len - off < WS_BUS_ROUTE_EXT) {
 			return -1;

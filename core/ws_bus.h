@@ -26,7 +26,8 @@ enum {
 	WS_BUS_RELOAD = 7,    /* worker -> supervisor: reload() was called */
 	WS_BUS_PRESENCE = 8,  /* either way: a presence change (ws_bus_presence_t) */
 	WS_BUS_SYNCED = 9,    /* supervisor -> worker: the state snapshot is complete; the epoch follows */
-	WS_BUS_BARRIER = 10   /* worker -> supervisor -> the same worker: u64 token, echoed (ws_bus_wait_sync) */
+	WS_BUS_BARRIER = 10,  /* worker -> supervisor -> the same worker: u64 token, echoed (ws_bus_wait_sync) */
+	WS_BUS_HRESET = 11    /* supervisor -> worker: u8 epoch length, epoch, topic; the topic's history starts over */
 };
 
 /* Kinds of publication. */
@@ -39,6 +40,7 @@ enum {
 #define WS_ROUTE_BINARY 0x1u
 #define WS_ROUTE_EXT 0x2u      /* the record carries seq, time and the application id */
 #define WS_ROUTE_REPLAY 0x4u   /* a history entry of a snapshot: store it, deliver it to nobody */
+#define WS_ROUTE_NOSTORE 0x8u  /* deliver it, keep it out of the history (Redis was down when it was published) */
 
 /* A publication, decoded (spans borrowed from the record). */
 typedef struct ws_bus_route {
@@ -55,6 +57,8 @@ typedef struct ws_bus_route {
 	uint64_t time_ms;        /* wall clock when sequenced */
 	const char *id;          /* the application's message id, id_len bytes */
 	size_t id_len;
+	/* Not on the bus: a publication from Redis with its topic's epoch there (16 hex digits), or NULL. */
+	const char *epoch;
 } ws_bus_route_t;
 
 #define WS_BUS_ROUTE_HEAD 14 /* kind, flags, origin, except, topic length */

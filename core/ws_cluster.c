@@ -84,6 +84,36 @@ static void each_local(void *arg, void (*fn)(void *fnarg, const ws_broker_member
 	ws__replica_each_local(arg, fn, fnarg);
 }
 
+static void on_history_load(void *arg, const char *topic, size_t tlen, const char *epoch,
+	const ws_state_load_t *entries, size_t n)
+{
+	ws__replica_history_load(arg, topic, tlen, epoch, entries, n);
+}
+
+static void start_accepting(ws_server_t *s)
+{
+	ws_timer_stop(s->loop, &s->sync_timer);
+	if (!s->synced) {
+		s->synced = 1;
+		if (s->running && !s->stopping && !s->draining) {
+			ws__accepting_set(s, 1);
+		}
+	}
+}
+
+static void on_synced(void *arg)
+{
+	start_accepting(arg);
+}
+
+static void sync_timer_cb(ws_loop_t *loop, ws_timer_t *t)
+{
+	ws_server_t *s = t->data;
+	(void)loop;
+	on_warning(s, "the histories could not be loaded from Redis within 5 s: serving without them until they are");
+	start_accepting(s);
+}
+
 static void interest_cb(void *arg, const char *name, size_t len, size_t subscribers)
 {
 	(void)subscribers;
@@ -105,6 +135,8 @@ void ws__cluster_start(ws_server_t *s)
 	bc.on_member = on_member;
 	bc.on_node_reset = on_node_reset;
 	bc.each_local = each_local;
+	bc.on_history_load = ws_state_has_history(&s->state) ? on_history_load : NULL;
+	bc.on_synced = on_synced;
 	bc.arg = s;
 	s->broker = ws_broker_start(s->loop, &bc);
 	if (s->broker == NULL) {
@@ -113,12 +145,22 @@ void ws__cluster_start(ws_server_t *s)
 		return;
 	}
 	snprintf(s->node_hex, sizeof(s->node_hex), "%s", ws_broker_node(s->broker));
+	if (bc.on_history_load) {
+		/* Resumes need Redis's histories: accept once they are loaded (or after 5 s without Redis). */
+		s->synced = 0;
+		ws__accepting_set(s, 0);
+		ws_timer_init(&s->sync_timer, sync_timer_cb, s);
+		ws_timer_start(s->loop, &s->sync_timer, ws_loop_now(s->loop) + 5000);
+	}
 	/* Topics that already have subscribers (none in practice: clients come with run()). */
 	ws_server_each_topic(s, interest_cb, s->broker);
 }
 
 void ws__cluster_stop(ws_server_t *s)
 {
+	if (s->sync_timer.cb) {
+		ws_timer_stop(s->loop, &s->sync_timer);
+	}
 	if (s->broker) {
 		ws_broker_get_stats(s->broker, &s->broker_last);
 		ws_broker_free(s->broker);

@@ -75,6 +75,8 @@ struct master {
 	ws_map_t interest;     /* topic -> uint64_t[words] of interested links */
 	ws_broker_t *broker;   /* the node's Redis link, or NULL (ws_broker_link.c) */
 	ws_state_t state;      /* the node's histories and presence: the hub's copy, the one that orders */
+	int hsynced;           /* histories are complete: new workers get SYNCED (0 while Redis's load is on) */
+	ws_timer_t hsync_timer;
 	uint32_t gen;          /* the serving generation */
 	uint32_t new_gen;      /* the generation a reload is starting, 0 if none */
 	uint32_t next_instance;
@@ -291,41 +293,73 @@ static uint64_t wall_ms(void)
 }
 
 /*
- * A publication enters the hub (from a worker, or from another node): a
- * topic with history gives it the next position and keeps it; then it goes
- * to every worker that needs it.
+ * A publication enters the hub from a worker: a topic with history gives it
+ * the next position and keeps it (or, with the Redis broker, Redis does:
+ * it comes back through broker_record()); then it goes to every worker
+ * that needs it.
  */
-static void hub_publish(master_t *m, ws_bus_route_t *r, const uint8_t *p, size_t len)
+static void hub_publish(master_t *m, mlink_t *l, ws_bus_route_t *r, const uint8_t *p, size_t len)
 {
-	if (r->kind == WS_ROUTE_PUBLISH && ws_state_limits(&m->state, r->topic, r->topic_len, &(uint32_t){ 0 }) > 0) {
+	uint32_t size = 0, ttl = 0;
+	if (r->kind == WS_ROUTE_PUBLISH) {
+		size = ws_state_limits(&m->state, r->topic, r->topic_len, &ttl);
+	}
+	if (size > 0 && m->broker) {
+		if (ws_broker_publish_history(m->broker, r, size, ttl, l ? l->slot : -1) == 0) {
+			return; /* delivered everywhere, here too, when Redis has ordered it */
+		}
+		r->seq = 0; /* Redis is down: delivered on this node, out of the history */
+		forward(m, r, p, len);
+		return;
+	}
+	if (size > 0) {
 		r->time_ms = wall_ms();
 		r->seq = ws_state_append(&m->state, r->topic, r->topic_len, 0, r->time_ms, r->id, r->id_len,
 			r->data, r->len, r->flags & WS_ROUTE_BINARY, r->time_ms);
 		forward(m, r, NULL, 0);
 		return;
 	}
+	if (m->broker) {
+		ws_broker_publish(m->broker, r);
+	}
 	r->seq = 0;
 	forward(m, r, p, len);
 }
 
-/* The hub: a worker's publication goes to the other nodes (Redis) and to every worker that needs it. */
-static void route(master_t *m, const uint8_t *p, size_t len)
+/* The hub: a worker's publication. */
+static void route(master_t *m, mlink_t *l, const uint8_t *p, size_t len)
 {
 	ws_bus_route_t r;
 	if (ws_bus_route_decode(p, len, &r) != 0) {
 		return;
 	}
-	if (m->broker) {
-		ws_broker_publish(m->broker, &r);
-	}
-	hub_publish(m, &r, p, len);
+	r.epoch = NULL;
+	hub_publish(m, l, &r, p, len);
 }
 
-/* A publication from another node enters the hub like a local one, minus the broker. */
-static void broker_record(void *arg, const ws_bus_route_t *r)
+static void history_to_workers(master_t *m, const char *topic, size_t tlen);
+/* A publication from another node (or our own, back from Redis with its position): to the workers that need it. */
+static void broker_record(void *arg, const ws_bus_route_t *rin)
 {
-	ws_bus_route_t copy = *r;
-	hub_publish(arg, &copy, NULL, 0);
+	master_t *m = arg;
+	ws_bus_route_t r = *rin;
+	if (r.epoch) {
+		int rc = ws_state_append_remote(&m->state, r.topic, r.topic_len, r.epoch, r.seq, r.time_ms, r.id, r.id_len,
+			r.data, r.len, r.flags & WS_ROUTE_BINARY, wall_ms());
+		if (rc == WS_STATE_RESET) {
+			/* A new epoch, or publications missed: the workers start over with it, the rest follows from Redis. */
+			history_to_workers(m, r.topic, r.topic_len);
+			ws_broker_load_history(m->broker, r.topic, r.topic_len);
+			/* It is in the history the workers just got: the forward below only delivers it. */
+		}
+		if (rc == WS_STATE_NONE) {
+			r.seq = 0;
+		}
+		forward(m, &r, NULL, 0);
+		return;
+	}
+	r.seq = 0; /* not ordered by Redis: never in a history */
+	forward(m, &r, NULL, 0);
 }
 
 /* Sends a presence change to every worker (each keeps a replica). */
@@ -444,13 +478,45 @@ static void snap_entry_cb(void *arg, const ws_history_entry_t *e)
 	ws_bus_send_route(&c->l->bus, &r);
 }
 
+/* Tells one worker that topic's history starts over (with its epoch if Redis gave it one), then sends it whole. */
+static void send_topic_history(master_t *m, mlink_t *l, const char *topic, size_t len)
+{
+	const char *epoch = ws_state_topic_epoch(&m->state, topic, len);
+	uint8_t el = (uint8_t)(epoch && strcmp(epoch, m->state.epoch) != 0 ? WS_STATE_EPOCH_LEN : 0);
+	ws_bus_send(&l->bus, WS_BUS_HRESET, &el, 1, el ? epoch : NULL, el, topic, len);
+	snap_ctx_t c = { m, l, topic, len };
+	ws_state_history(&m->state, topic, len, 0, wall_ms(), snap_entry_cb, &c);
+}
+
 static void snap_topic_cb(void *arg, const char *topic, size_t len, size_t entries)
 {
 	snap_ctx_t *c = arg;
 	(void)entries;
-	c->topic = topic;
-	c->tlen = len;
-	ws_state_history(&c->m->state, topic, len, 0, wall_ms(), snap_entry_cb, c);
+	send_topic_history(c->m, c->l, topic, len);
+}
+
+/* Every worker's replica of topic starts over from the hub's (a Redis load, or a new epoch). */
+static void history_to_workers(master_t *m, const char *topic, size_t tlen)
+{
+	for (size_t i = 0; i < m->nlinks_cap; i++) {
+		mlink_t *l = m->links[i];
+		if (l && l->connected) {
+			size_t limit = l->bus.limit;
+			l->bus.limit = 0; /* bounded by the history rules, like a snapshot */
+			send_topic_history(m, l, topic, tlen);
+			l->bus.limit = limit;
+		}
+	}
+}
+
+/* Redis's copy of a topic's history (after a (re)connect, or to fill a hole). */
+static void broker_history_load(void *arg, const char *topic, size_t tlen, const char *epoch,
+	const ws_state_load_t *entries, size_t n)
+{
+	master_t *m = arg;
+	if (ws_state_history_load(&m->state, topic, tlen, epoch, entries, n, wall_ms()) == 0) {
+		history_to_workers(m, topic, tlen);
+	}
 }
 
 static void snap_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *mb)
@@ -470,6 +536,42 @@ static void snap_member_cb(void *arg, const char *topic, size_t tlen, const ws_m
 	ws_bus_send_presence(&c->l->bus, &pr);
 }
 
+/* The end of a worker's snapshot: it may accept connections from now on. */
+static void send_synced(master_t *m, mlink_t *l)
+{
+	const char *node = m->broker ? ws_broker_node(m->broker) : "";
+	ws_bus_send(&l->bus, WS_BUS_SYNCED, m->state.epoch, WS_STATE_EPOCH_LEN, node, strlen(node), NULL, 0);
+}
+
+/* Redis's histories are in (or could not be loaded in time): the workers waiting for them start. */
+static void histories_synced(master_t *m)
+{
+	if (m->hsynced) {
+		return;
+	}
+	m->hsynced = 1;
+	ws_timer_stop(m->loop, &m->hsync_timer);
+	for (size_t i = 0; i < m->nlinks_cap; i++) {
+		mlink_t *l = m->links[i];
+		if (l && l->connected) {
+			send_synced(m, l);
+		}
+	}
+}
+
+static void broker_synced(void *arg)
+{
+	histories_synced(arg);
+}
+
+static void hsync_timer_cb(ws_loop_t *loop, ws_timer_t *t)
+{
+	master_t *m = t->data;
+	(void)loop;
+	say("the histories could not be loaded from Redis within 5 s: the workers serve without them until they are");
+	histories_synced(m);
+}
+
 /*
  * The first records on a new link: every history entry and every member,
  * then SYNCED with the epoch.  The worker accepts no connection before
@@ -483,8 +585,9 @@ static void send_snapshot(master_t *m, mlink_t *l)
 	snap_ctx_t c = { m, l, NULL, 0 };
 	ws_state_each_history(&m->state, snap_topic_cb, &c);
 	ws_state_each_member(&m->state, snap_member_cb, &c);
-	const char *node = m->broker ? ws_broker_node(m->broker) : "";
-	ws_bus_send(&l->bus, WS_BUS_SYNCED, m->state.epoch, WS_STATE_EPOCH_LEN, node, strlen(node), NULL, 0);
+	if (m->hsynced) {
+		send_synced(m, l);
+	}
 	l->bus.limit = limit;
 }
 
@@ -555,7 +658,7 @@ static void link_record(ws_bus_link_t *bus, unsigned type, const uint8_t *p, siz
 	master_t *m = l->m;
 	switch (type) {
 	case WS_BUS_ROUTE:
-		route(m, p, len);
+		route(m, l, p, len);
 		break;
 	case WS_BUS_INTEREST:
 		if (len >= 1 && len - 1 <= WS_TOPIC_MAX) {
@@ -1181,10 +1284,18 @@ static void broker_start(master_t *m)
 	bc.on_member = broker_member;
 	bc.on_node_reset = broker_node_reset;
 	bc.each_local = broker_each_local;
+	bc.on_history_load = ws_state_has_history(&m->state) ? broker_history_load : NULL;
+	bc.on_synced = broker_synced;
 	bc.arg = m;
 	m->broker = ws_broker_start(m->loop, &bc);
 	if (m->broker == NULL) {
 		say("the Redis broker could not be started: %s", strerror(errno));
+		return;
+	}
+	if (bc.on_history_load) {
+		/* Resumes need Redis's histories: workers accept once they are loaded (or after 5 s without Redis). */
+		m->hsynced = 0;
+		ws_timer_start(m->loop, &m->hsync_timer, ws_loop_now(m->loop) + 5000);
 	}
 }
 
@@ -1243,6 +1354,8 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 	}
 	memset(m, 0, sizeof(*m));
 	ws_state_init(&m->state, NULL);
+	m->hsynced = 1;
+	ws_timer_init(&m->hsync_timer, hsync_timer_cb, m);
 	m->cfg = *cfg;
 	m->err = err;
 	m->errcap = errcap;

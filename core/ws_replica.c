@@ -83,6 +83,12 @@ const char *ws_server_epoch(const ws_server_t *s)
 	return s->state.epoch;
 }
 
+const char *ws_server_history_epoch(ws_server_t *s, const char *topic, size_t len)
+{
+	const char *e = ws_state_topic_epoch(&s->state, topic, len);
+	return e ? e : s->state.epoch;
+}
+
 /* ---------------------------------------------------------------- history */
 
 /*
@@ -92,22 +98,53 @@ const char *ws_server_epoch(const ws_server_t *s)
  */
 void ws__replica_store(ws_server_t *s, ws_bus_route_t *r)
 {
-	if (r->kind != WS_ROUTE_PUBLISH) {
+	if (r->kind != WS_ROUTE_PUBLISH || (r->flags & WS_ROUTE_NOSTORE)) {
 		return;
 	}
-	if (s->bus && r->seq == 0) {
-		return; /* not sequenced by the supervisor: the topic keeps no history */
-	}
 	uint64_t now = ws__wall_ms();
-	if (s->bus == NULL) {
+	if (r->epoch) {
+		/* Ordered by Redis (a single process with the broker): Redis's position and epoch. */
+		int rc = ws_state_append_remote(&s->state, r->topic, r->topic_len, r->epoch, r->seq, r->time_ms,
+			r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
+		if (rc == WS_STATE_RESET && s->broker) {
+			ws_broker_load_history(s->broker, r->topic, r->topic_len); /* the entries before it */
+		}
+	} else if (s->bus) {
+		if (r->seq == 0) {
+			return; /* not sequenced by the supervisor: the topic keeps no history */
+		}
+		r->seq = ws_state_append(&s->state, r->topic, r->topic_len, r->seq, r->time_ms,
+			r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
+	} else {
 		uint32_t ttl;
 		if (ws_state_limits(&s->state, r->topic, r->topic_len, &ttl) == 0) {
 			return;
 		}
 		r->time_ms = now;
+		r->seq = ws_state_append(&s->state, r->topic, r->topic_len, 0, r->time_ms,
+			r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
 	}
-	r->seq = ws_state_append(&s->state, r->topic, r->topic_len, s->bus ? r->seq : 0, r->time_ms,
-		r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
+	s->metrics.history_entries = s->state.entries;
+}
+
+/* A worker: the supervisor says topic's history starts over (a snapshot, or Redis's copy loaded). */
+void ws__replica_history_reset(ws_server_t *s, const uint8_t *p, size_t len)
+{
+	if (len < 1 || (p[0] != 0 && p[0] != WS_STATE_EPOCH_LEN) || len - 1 - p[0] == 0 || len - 1 - p[0] > WS_TOPIC_MAX) {
+		return;
+	}
+	char epoch[WS_STATE_EPOCH_LEN + 1];
+	memcpy(epoch, p + 1, p[0]);
+	epoch[p[0]] = '\0';
+	ws_state_history_reset(&s->state, (const char *)p + 1 + p[0], len - 1 - p[0], p[0] ? epoch : NULL);
+	s->metrics.history_entries = s->state.entries;
+}
+
+/* A single process with the broker: Redis's copy of a topic's history. */
+void ws__replica_history_load(ws_server_t *s, const char *topic, size_t tlen, const char *epoch,
+	const ws_state_load_t *entries, size_t n)
+{
+	ws_state_history_load(&s->state, topic, tlen, epoch, entries, n, ws__wall_ms());
 	s->metrics.history_entries = s->state.entries;
 }
 
@@ -149,18 +186,16 @@ long ws_conn_resume(ws_conn_t *c, const char *topic, size_t len, const char *sin
 	 * later through the live stream: replay, then subscribe, in this call,
 	 * and the two meet with no gap and no overlap.
 	 */
-	long n = -1;
-	if (epoch == NULL || (epoch_len == WS_STATE_EPOCH_LEN && memcmp(epoch, s->state.epoch, epoch_len) == 0)) {
-		replay_ctx_t ctx = { c, 0 };
-		n = ws_state_since(&s->state, topic, len, since, since_len, ws__wall_ms(), replay_cb, &ctx);
-		if (n < 0 && s->bus && ws__route_barrier(s, 1000) == 0 && ws_conn_is_open(c)) {
-			/*
-			 * A worker may be asked for an id that another worker delivered a
-			 * moment ago and whose record is still on its way here: wait for
-			 * every record ordered before now, then look again.
-			 */
-			n = ws_state_since(&s->state, topic, len, since, since_len, ws__wall_ms(), replay_cb, &ctx);
-		}
+	replay_ctx_t ctx = { c, 0 };
+	uint64_t now = ws__wall_ms();
+	long n = ws_state_since(&s->state, topic, len, since, since_len, epoch, epoch_len, now, replay_cb, &ctx);
+	if (n < 0 && s->bus && ws__route_barrier(s, 1000) == 0 && ws_conn_is_open(c)) {
+		/*
+		 * A worker may be asked for an id that another worker delivered a
+		 * moment ago and whose record is still on its way here: wait for
+		 * every record ordered before now, then look again.
+		 */
+		n = ws_state_since(&s->state, topic, len, since, since_len, epoch, epoch_len, ws__wall_ms(), replay_cb, &ctx);
 	}
 	if (ws_conn_subscribe(c, topic, len) < 0) {
 		return -3;

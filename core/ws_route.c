@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ws_broker.h"
 #include "ws_server_int.h"
 #include "ws_metrics_int.h"
 
@@ -99,8 +100,14 @@ void ws__route_remote(ws_server_t *s, const ws_bus_route_t *r)
 		return;
 	}
 	ws_bus_route_t copy = *r;
-	copy.seq = 0; /* this node's hub gives it its position here */
 	copy.flags &= (uint8_t)~WS_ROUTE_REPLAY;
+	if (copy.epoch == NULL) {
+		/* Not ordered by Redis: kept out of the history when Redis holds it, else given our next position. */
+		copy.seq = 0;
+		if (s->broker && ws_state_has_history(&s->state)) {
+			copy.flags |= WS_ROUTE_NOSTORE;
+		}
+	}
 	deliver(s, &copy);
 }
 
@@ -131,19 +138,21 @@ size_t ws_server_publish_id(ws_server_t *s, const char *topic, size_t topic_len,
 	r.id = id_len ? id : NULL;
 	r.id_len = id_len > WS_HISTORY_ID_MAX ? WS_HISTORY_ID_MAX : id_len;
 	if (s->bus == NULL) {
+		uint32_t size, ttl;
+		if (s->broker && (size = ws_state_limits(&s->state, topic, topic_len, &ttl)) > 0) {
+			/* Redis holds the history and gives the position: delivered here when it comes back. */
+			if (ws_broker_publish_history(s->broker, &r, size, ttl, 0) == 0) {
+				size_t local = ws_server_subscribers(s, topic, topic_len);
+				return local - (except && local > 0 && ws_conn_is_subscribed(except, topic, topic_len));
+			}
+			r.flags |= WS_ROUTE_NOSTORE; /* Redis is down: here only, out of the history */
+			return deliver(s, &r);
+		}
 		ws__cluster_publish(s, &r);
 		return deliver(s, &r);
 	}
 	size_t local = ws_server_subscribers(s, topic, topic_len);
-	if (except && local > 0 && ws_conn_is_open(except)) {
-		for (uint32_t j = 0; j < except->nsubs; j++) {
-			ws_map_entry_t *e = except->subs[j].topic->entry;
-			if (e->key_len == topic_len && memcmp(e->key, topic, topic_len) == 0) {
-				local--;
-				break;
-			}
-		}
-	}
+	local -= except && local > 0 && ws_conn_is_subscribed(except, topic, topic_len);
 	return route(s, &r) == 0 ? local : 0;
 }
 
@@ -364,6 +373,9 @@ static void bus_record(ws_bus_link_t *link, unsigned type, const uint8_t *p, siz
 	}
 	case WS_BUS_SYNCED:
 		ws__replica_synced(s, (const char *)p, len);
+		break;
+	case WS_BUS_HRESET:
+		ws__replica_history_reset(s, p, len);
 		break;
 	case WS_BUS_BARRIER:
 		if (len == sizeof(uint64_t) && memcmp(p, &s->barrier_sent, sizeof(uint64_t)) == 0) {

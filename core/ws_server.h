@@ -377,6 +377,8 @@ uint32_t ws_server_history_limits(const ws_server_t *s, const char *topic, size_
 const struct ws_state *ws_server_state(const ws_server_t *s);
 /* The epoch of this node's histories (16 hex digits): it changes when they are lost. */
 const char *ws_server_epoch(const ws_server_t *s);
+/* The epoch of topic's history: with the Redis broker each topic has its own (kept in Redis); else ws_server_epoch(). */
+const char *ws_server_history_epoch(ws_server_t *s, const char *topic, size_t len);
 struct ws_history_entry;
 struct ws_member;
 /* Calls fn for the last limit messages of topic (all with 0), oldest first.  Returns how many. */

@@ -308,7 +308,9 @@ struct ws_server {
 
 	/* history and presence (ws_replica.c) */
 	ws_state_t state;            /* a single process's own; a worker's replica of the supervisor's */
-	int synced;                  /* 0 in a worker until the supervisor's snapshot is complete */
+	int synced;                  /* 0 in a worker until the supervisor's snapshot is complete, and with
+	                                the broker until Redis's histories are loaded */
+	ws_timer_t sync_timer;       /* single process with the broker: accept anyway after 5 s */
 	uint32_t instance;           /* connection ids are instance << 40 | n */
 	struct ws_pevent *pev_head, *pev_tail; /* presence events not yet fired */
 	char node_hex[17];           /* this node's id on the broker ("" without one) */
@@ -383,6 +385,7 @@ void ws__conn_arm_timer(ws_conn_t *c);
 void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t);
 /* ws_topics.c */
 void ws__topics_leave_all(ws_conn_t *c);
+int ws_conn_is_subscribed(ws_conn_t *c, const char *topic, size_t len);
 size_t ws__publish_local(ws_server_t *s, const char *topic, size_t topic_len,
 	const char *data, size_t len, int binary, uint64_t except_id);
 /* ws_out.c (fan-out) */
@@ -404,6 +407,9 @@ void ws__cluster_tick(ws_server_t *s);
 
 /* ws_replica.c */
 void ws__replica_store(ws_server_t *s, ws_bus_route_t *r);
+void ws__replica_history_reset(ws_server_t *s, const uint8_t *p, size_t len);
+void ws__replica_history_load(ws_server_t *s, const char *topic, size_t tlen, const char *epoch,
+	const ws_state_load_t *entries, size_t n);
 void ws__replica_presence(ws_server_t *s, const ws_bus_presence_t *pr);
 void ws__replica_synced(ws_server_t *s, const char *epoch, size_t len);
 void ws__replica_conn_gone(ws_conn_t *c);

@@ -18,6 +18,7 @@ typedef struct ws_history {
 	uint32_t cap, head, count;
 	uint32_t size, ttl;           /* the topic's limits, fixed when it was created */
 	uint64_t last_seq;
+	char epoch[WS_STATE_EPOCH_LEN + 1]; /* "" : the store's */
 } ws_history_t;
 
 typedef struct ws_presence {
@@ -318,6 +319,106 @@ uint64_t ws_state_last_seq(ws_state_t *st, const char *topic, size_t tlen)
 	return h ? h->last_seq : 0;
 }
 
+const char *ws_state_topic_epoch(ws_state_t *st, const char *topic, size_t tlen)
+{
+	ws_history_t *h = history_get(st, topic, tlen, 0);
+	if (h == NULL) {
+		return NULL;
+	}
+	return h->epoch[0] ? h->epoch : st->epoch;
+}
+
+int ws_state_history_reset(ws_state_t *st, const char *topic, size_t tlen, const char *epoch)
+{
+	ws_history_t *h = history_get(st, topic, tlen, 1);
+	if (h == NULL) {
+		return -1;
+	}
+	while (h->count > 0) {
+		drop_oldest(st, h);
+	}
+	h->head = 0;
+	h->last_seq = 0;
+	snprintf(h->epoch, sizeof(h->epoch), "%s", epoch ? epoch : "");
+	return 0;
+}
+
+int ws_state_append_remote(ws_state_t *st, const char *topic, size_t tlen, const char *epoch, uint64_t seq,
+	uint64_t time_ms, const char *id, size_t id_len, const char *data, size_t len, int binary, uint64_t now_ms)
+{
+	ws_history_t *h = history_get(st, topic, tlen, 1);
+	if (h == NULL || seq == 0) {
+		return WS_STATE_NONE;
+	}
+	char ep[WS_STATE_EPOCH_LEN + 1]; /* the span may be part of a longer header */
+	memcpy(ep, epoch, WS_STATE_EPOCH_LEN);
+	ep[WS_STATE_EPOCH_LEN] = '\0';
+	int rc = WS_STATE_APPENDED;
+	if (strcmp(h->epoch, ep) != 0 || seq > h->last_seq + 1) {
+		ws_state_history_reset(st, topic, tlen, ep);
+		rc = WS_STATE_RESET;
+	} else if (seq <= h->last_seq) {
+		return WS_STATE_DUPLICATE;
+	}
+	if (ws_state_append(st, topic, tlen, seq, time_ms, id, id_len, data, len, binary, now_ms) != seq) {
+		return WS_STATE_NONE;
+	}
+	return rc;
+}
+
+int ws_state_history_load(ws_state_t *st, const char *topic, size_t tlen, const char *epoch,
+	const ws_state_load_t *entries, size_t n, uint64_t now_ms)
+{
+	ws_history_t *h = history_get(st, topic, tlen, 1);
+	if (h == NULL) {
+		return -1;
+	}
+	const char *was = h->epoch[0] ? h->epoch : st->epoch;
+	int same = epoch == NULL ? h->epoch[0] == '\0' : strcmp(was, epoch) == 0;
+	/* Keep our entries newer than the load (same epoch only), drop the rest. */
+	uint64_t upto = n ? entries[n - 1].seq : 0;
+	uint32_t keep_from = h->count;
+	if (same) {
+		while (keep_from > 0 && h->ring[(h->head + keep_from - 1) % h->cap]->seq > upto) {
+			keep_from--;
+		}
+	}
+	uint32_t nkeep = h->count - keep_from;
+	ws_history_entry_t **kept = NULL;
+	if (nkeep) {
+		kept = ws_malloc(nkeep * sizeof(*kept));
+		if (kept == NULL) {
+			return -1;
+		}
+		for (uint32_t i = 0; i < nkeep; i++) {
+			kept[i] = h->ring[(h->head + keep_from + i) % h->cap];
+		}
+		h->count = keep_from; /* the kept ones are ours now, not the ring's */
+		st->entries -= nkeep;
+	}
+	while (h->count > 0) {
+		drop_oldest(st, h);
+	}
+	h->head = 0;
+	h->last_seq = 0;
+	if (epoch) {
+		snprintf(h->epoch, sizeof(h->epoch), "%s", epoch);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ws_state_load_t *e = &entries[i];
+		ws_state_append(st, topic, tlen, e->seq, e->time_ms, e->id, e->id_len, e->data, e->len, e->binary, now_ms);
+	}
+	for (uint32_t i = 0; i < nkeep; i++) {
+		ws_history_entry_t *e = kept[i];
+		mem_sub(st, entry_size(e));
+		ws_state_append(st, topic, tlen, e->seq, e->time_ms, WS_HISTORY_ENTRY_ID(e), e->id_len,
+			WS_HISTORY_ENTRY_DATA(e), e->len, e->binary, now_ms);
+		ws_free(e);
+	}
+	ws_free(kept);
+	return 0;
+}
+
 size_t ws_state_history(ws_state_t *st, const char *topic, size_t tlen, size_t limit, uint64_t now_ms,
 	ws_history_cb fn, void *arg)
 {
@@ -334,11 +435,17 @@ size_t ws_state_history(ws_state_t *st, const char *topic, size_t tlen, size_t l
 }
 
 long ws_state_since(ws_state_t *st, const char *topic, size_t tlen, const char *since, size_t since_len,
-	uint64_t now_ms, ws_history_cb fn, void *arg)
+	const char *epoch, size_t epoch_len, uint64_t now_ms, ws_history_cb fn, void *arg)
 {
 	ws_history_t *h = history_get(st, topic, tlen, 0);
 	if (h == NULL || since_len == 0 || since_len > WS_HISTORY_ID_MAX) {
 		return -1;
+	}
+	if (epoch) {
+		const char *mine = h->epoch[0] ? h->epoch : st->epoch;
+		if (epoch_len != strlen(mine) || memcmp(epoch, mine, epoch_len) != 0) {
+			return -1;
+		}
 	}
 	trim_age(st, h, now_ms);
 	uint32_t i = h->count;

@@ -90,6 +90,52 @@ uint64_t ws_state_append(ws_state_t *st, const char *topic, size_t tlen, uint64_
 	const char *id, size_t id_len, const char *data, size_t len, int binary, uint64_t now_ms);
 /* The last position given in topic (0 if none). */
 uint64_t ws_state_last_seq(ws_state_t *st, const char *topic, size_t tlen);
+/*
+ * The epoch of topic's history: the store's own (st->epoch) unless the
+ * history came from Redis, which gives each topic its own.  NULL if the
+ * topic has no history.
+ */
+const char *ws_state_topic_epoch(ws_state_t *st, const char *topic, size_t tlen);
+
+/* Empties topic's history and sets its epoch (NULL: the store's).  0, or -1 if it keeps no history. */
+int ws_state_history_reset(ws_state_t *st, const char *topic, size_t tlen, const char *epoch);
+
+enum {
+	WS_STATE_APPENDED = 0,   /* stored after the previous one */
+	WS_STATE_DUPLICATE = 1,  /* already there (a load brought it): not stored again */
+	WS_STATE_RESET = 2,      /* stored as the first of a new history: another epoch, or a hole before it */
+	WS_STATE_NONE = 3        /* not stored: the topic keeps no history, or memory ran out */
+};
+
+/*
+ * Appends a publication that Redis ordered (seq) in epoch (WS_STATE_EPOCH_LEN
+ * characters, not necessarily NUL-terminated).  A new epoch, or
+ * a position past the next one (publications were missed), restarts the
+ * topic's history at this entry: the caller then reloads the rest from
+ * Redis (ws_state_history_load()).
+ */
+int ws_state_append_remote(ws_state_t *st, const char *topic, size_t tlen, const char *epoch, uint64_t seq,
+	uint64_t time_ms, const char *id, size_t id_len, const char *data, size_t len, int binary, uint64_t now_ms);
+
+/* An entry as loaded from elsewhere (Redis), for ws_state_history_load(). */
+typedef struct ws_state_load {
+	uint64_t seq, time_ms;
+	const char *id;
+	size_t id_len;
+	const char *data;
+	size_t len;
+	int binary;
+} ws_state_load_t;
+
+/*
+ * Replaces topic's history with n loaded entries (ascending positions) of
+ * epoch (WS_STATE_EPOCH_LEN hex digits, or NULL for the store's epoch).
+ * When the epoch is the one the topic had, its own entries newer than the
+ * last loaded one stay (they arrived while the load was on its way).
+ * Returns 0, or -1 if the topic keeps no history or memory ran out.
+ */
+int ws_state_history_load(ws_state_t *st, const char *topic, size_t tlen, const char *epoch,
+	const ws_state_load_t *entries, size_t n, uint64_t now_ms);
 
 typedef void (*ws_history_cb)(void *arg, const ws_history_entry_t *e);
 
@@ -98,11 +144,12 @@ size_t ws_state_history(ws_state_t *st, const char *topic, size_t tlen, size_t l
 	ws_history_cb fn, void *arg);
 /*
  * Calls fn for every entry after the newest one whose id is since, oldest
- * first.  Returns how many, or -1 (nothing called) if no entry has that id:
- * too old, unknown, or the topic keeps no history.
+ * first.  Returns how many, or -1 (nothing called) if no entry has that id
+ * (too old, unknown, or the topic keeps no history) or if epoch is given
+ * and is not the topic's.
  */
 long ws_state_since(ws_state_t *st, const char *topic, size_t tlen, const char *since, size_t since_len,
-	uint64_t now_ms, ws_history_cb fn, void *arg);
+	const char *epoch, size_t epoch_len, uint64_t now_ms, ws_history_cb fn, void *arg);
 /* Calls fn(arg, topic, len, entries) for every topic with history. */
 void ws_state_each_history(ws_state_t *st, void (*fn)(void *arg, const char *topic, size_t len, size_t entries), void *arg);
 

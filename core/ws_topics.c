@@ -172,6 +172,20 @@ size_t ws__publish_local(ws_server_t *s, const char *topic, size_t topic_len,
 	return n;
 }
 
+int ws_conn_is_subscribed(ws_conn_t *c, const char *topic, size_t len)
+{
+	if (!ws_conn_is_open(c)) {
+		return 0;
+	}
+	for (uint32_t j = 0; j < c->nsubs; j++) {
+		ws_map_entry_t *e = c->subs[j].topic->entry;
+		if (e->key_len == len && memcmp(e->key, topic, len) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 size_t ws_server_subscribers(ws_server_t *s, const char *topic, size_t topic_len)
 {
 	ws_topic_t *t = topic_get(s, topic, topic_len, 0);

@@ -34,11 +34,11 @@ $server->on('open', function () { echo "first open handler\n"; })
 $server->on('handshake', function () { echo "handshake\n"; });
 $server->run();
 --EXPECT--
-WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop" or "workerMessage"
-WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop" or "workerMessage"
-WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop" or "workerMessage"
-WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop" or "workerMessage"
-WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop" or "workerMessage"
+WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop", "workerMessage", "join" or "leave"
+WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop", "workerMessage", "join" or "leave"
+WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop", "workerMessage", "join" or "leave"
+WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop", "workerMessage", "join" or "leave"
+WebSocket\Server::on(): Argument #1 ($event) must be one of "handshake", "open", "message", "close", "error", "request", "drain", "workerStart", "workerStop", "workerMessage", "join" or "leave"
 WebSocket\Server::on(): Argument #2 ($handler) must be a valid callback, function "no_such_function" not found or invalid function name
 bool(true)
 bool(true)

@@ -30,7 +30,7 @@ $server->every(50, function () use ($server, $port, &$step, $deadline) {
     }
     switch ($step) {
         case 0:
-            if (!$b['connected'] || $b['channels'] < 1) return;
+            if (!$b['connected'] || $b['channels'] < 2) return; // broadcast and presence
             echo "connected, channels ", $b['channels'], "\n";
             $p = new WebSocket\Publisher("redis://127.0.0.1:$port", ['prefix' => 't103']);
             echo "broadcast reached ", $p->broadcast('from outside'), " node\n";
@@ -41,7 +41,9 @@ $server->every(50, function () use ($server, $port, &$step, $deadline) {
         case 1:
             if ($b['received'] < 1) return;
             echo "received ", $b['received'], ", published ", $b['published'], ", dropped ", $b['dropped'], "\n";
-            echo trim((string) shell_exec("redis-cli -p $port PUBSUB CHANNELS 't103:*'")), "\n";
+            $chans = explode("\n", trim((string) shell_exec("redis-cli -p $port PUBSUB CHANNELS 't103:*'")));
+            sort($chans);
+            echo implode("\n", $chans), "\n";
             $server->stop();
     }
 });
@@ -51,9 +53,10 @@ proc_close($redis);
 echo "done\n";
 ?>
 --EXPECT--
-connected, channels 1
+connected, channels 2
 broadcast reached 1 node
 workerMessage mine from 0
 received 1, published 2, dropped 0
 t103:broadcast
+t103:presence
 done

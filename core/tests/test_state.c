@@ -48,16 +48,32 @@ static void test_size_bound_and_positions(void)
 	CHECK(strcmp(seen[0], "d4") == 0);
 	/* Resume after i3: d4, d5.  After the newest: nothing, but found.  A trimmed or unknown id: -1. */
 	nseen = 0;
-	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i3", 2, 1000, collect, NULL), 2);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i3", 2, NULL, 0, 1000, collect, NULL), 2);
 	CHECK(nseen == 2 && strcmp(seen[0], "d4") == 0);
-	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i5", 2, 1000, collect, NULL), 0);
-	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i1", 2, 1000, collect, NULL), -1);
-	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "zz", 2, 1000, collect, NULL), -1);
-	CHECK_EQ_INT(ws_state_since(&st, "u", 1, "i5", 2, 1000, collect, NULL), -1);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i5", 2, NULL, 0, 1000, collect, NULL), 0);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i1", 2, NULL, 0, 1000, collect, NULL), -1);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "zz", 2, NULL, 0, 1000, collect, NULL), -1);
+	CHECK_EQ_INT(ws_state_since(&st, "u", 1, "i5", 2, NULL, 0, 1000, collect, NULL), -1);
 	/* A replica applies the hub's positions, and ignores one it has already. */
 	CHECK_EQ_INT(ws_state_append(&st, "t", 1, 9, 1000, "i9", 2, "d9", 2, 1, 1000), 9);
 	CHECK_EQ_INT(ws_state_append(&st, "t", 1, 7, 1000, "i7", 2, "d7", 2, 1, 1000), 9);
 	CHECK_EQ_INT(ws_state_last_seq(&st, "t", 1), 9);
+	/* The epoch: the store's unless loaded; a resume against another one is a gap. */
+	CHECK(strcmp(ws_state_topic_epoch(&st, "t", 1), st.epoch) == 0);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i5", 2, st.epoch, 16, 1000, collect, NULL), 1);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "i5", 2, "0123456789abcdef", 16, 1000, collect, NULL), -1);
+	/* A load of the same epoch keeps our newer entries; another epoch replaces everything. */
+	ws_state_load_t ld[2] = { { 4, 1000, "i4", 2, "L4", 2, 0 }, { 5, 1000, "i5", 2, "L5", 2, 0 } };
+	CHECK_EQ_INT(ws_state_history_load(&st, "t", 1, NULL, ld, 2, 1000), 0);
+	nseen = 0;
+	CHECK_EQ_INT(ws_state_history(&st, "t", 1, 0, 1000, collect, NULL), 3);
+	CHECK(strcmp(seen[0], "L4") == 0 && strcmp(seen[1], "L5") == 0 && strcmp(seen[2], "d9") == 0);
+	CHECK_EQ_INT(ws_state_history_load(&st, "t", 1, "00000000000000aa", ld, 1, 1000), 0);
+	nseen = 0;
+	CHECK_EQ_INT(ws_state_history(&st, "t", 1, 0, 1000, collect, NULL), 1);
+	CHECK(strcmp(ws_state_topic_epoch(&st, "t", 1), "00000000000000aa") == 0);
+	CHECK_EQ_INT(ws_state_last_seq(&st, "t", 1), 4);
+	CHECK_EQ_INT(st.entries, 1);
 	CHECK(mem == st.bytes && mem > 0);
 	ws_state_free(&st);
 	CHECK_EQ_INT(mem, 0);
@@ -76,7 +92,7 @@ static void test_age_bound(void)
 	/* At 3100 ms "old" (1000) is 2.1 s old: gone; the other two stay. */
 	CHECK_EQ_INT(ws_state_history(&st, "t", 1, 0, 3100, collect, NULL), 2);
 	CHECK(strcmp(seen[0], "mid") == 0);
-	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "a", 1, 3100, collect, NULL), -1);
+	CHECK_EQ_INT(ws_state_since(&st, "t", 1, "a", 1, NULL, 0, 3100, collect, NULL), -1);
 	CHECK_EQ_INT(ws_state_history(&st, "t", 1, 0, 10000, collect, NULL), 0);
 	CHECK_EQ_INT(st.entries, 0);
 	ws_state_free(&st);

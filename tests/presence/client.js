@@ -60,9 +60,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- resume
 
+// URL may be a comma-separated list (several nodes): a subscriber starts on
+// urls[n % len] and reconnects to a random one.
+const pick = (urls) => urls[Math.floor(Math.random() * urls.length)];
+
 class Subscriber {
   constructor(url, n) {
-    this.url = url;
+    this.urls = url.split(',');
+    this.url = this.urls[n % this.urls.length];
     this.n = n;
     this.got = [];
     this.last = null;
@@ -74,10 +79,16 @@ class Subscriber {
 
   attach(ws) {
     this.ws = ws;
+    let asked = false;
     ws.onData = (s) => {
       const k = s.slice(2);
       this.got.push(+k);
       this.last = k;
+      if (!asked) {
+        // The topic's epoch exists once something was published (with Redis, Redis gives it): ask then.
+        asked = true;
+        request(ws, 'epoch', /^epoch:/).then((e) => { this.epoch = e.slice(6); }, () => {});
+      }
     };
     ws.once('close', () => {
       if (!this.done) this.reconnect();
@@ -86,7 +97,6 @@ class Subscriber {
 
   async start() {
     const ws = await open(this.url);
-    this.epoch = ws.epoch;
     this.attach(ws);
     await request(ws, 'sub', /^subscribed$/);
   }
@@ -95,9 +105,11 @@ class Subscriber {
     this.reconnects++;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ws = await open(this.url);
+        const url = pick(this.urls);
+        const ws = await open(url);
         this.attach(ws);
-        const r = await request(ws, `resume:${this.last}:${this.epoch}`, /^resumed:/);
+        const r = await request(ws, `resume:${this.last}:${this.epoch || ""}`, /^resumed:/);
+        this.log = (this.log || '') + ` [resume ${this.last} on ${url.slice(-5)} w${ws.worker}: ${r}]`;
         if (r === 'resumed:gap') this.gaps++;
         else this.replayed += +r.slice(8);
         return;
@@ -135,7 +147,7 @@ async function resume(url, nsubs, ndrops, messages) {
   let pub = null;
   let publisherReconnects = 0;
   async function publisher() {
-    pub = await open(url);
+    pub = await open(url.split(',')[0]);
     pub.once('close', () => { pub = null; });
   }
   await publisher();
@@ -152,6 +164,7 @@ async function resume(url, nsubs, ndrops, messages) {
       await request(pub, `pub:${k}`, new RegExp(`^ack:${k}$`));
     } catch (e) {
       if (pub !== null && pub.readyState === WebSocket.OPEN) throw e;
+      pub = null; // a publisher that could not reconnect yet: try again
       await sleep(20);
       continue;
     }
@@ -186,7 +199,9 @@ async function resume(url, nsubs, ndrops, messages) {
       if (bad <= 3) {
         const dup = s.got.length - new Set(s.got).size;
         console.log(`subscriber ${s.n}: ${s.got.length} messages, ${dup} duplicates, reconnects ${s.reconnects}, ` +
-          `gaps ${s.gaps}, first wrong at ${s.got.findIndex((v, i) => v !== i + 1)}`);
+          `gaps ${s.gaps}, first wrong at ${s.got.findIndex((v, i) => v !== i + 1)}${s.log || ''}`);
+        const w = s.got.findIndex((v, i) => v !== i + 1);
+        console.log(`  around it: ${s.got.slice(Math.max(0, w - 3), w + 5).join(',')}`);
       }
     }
   }

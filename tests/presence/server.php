@@ -13,6 +13,7 @@
  *   resume:<since>:<epoch>   Connection::resume("feed", ...); reply "resumed:<n>" or "resumed:gap"
  *   pub:<k>                  publish "m:<k>" to "feed" with id <k>; reply "ack:<k>"
  *   last                     reply "last:<id of the newest message in feed's history>"
+ *   epoch                    reply "epoch:<historyEpoch('feed')>"
  *   join:<topic>:<info>      reply "joined:<0|1>"
  *   leave:<topic>            reply "left:<0|1>"
  *   presence:<topic>         reply "presence:" . JSON list of [conn, info, worker], sorted by info
@@ -22,10 +23,10 @@ function say(string $line): void
     fwrite(STDOUT, $line . "\n");
 }
 $options = isset($argv[1]) ? json_decode($argv[1], true, 512, JSON_THROW_ON_ERROR) : [];
-$server = new WebSocket\Server('127.0.0.1', 0, $options);
+$server = new WebSocket\Server('127.0.0.1', (int) (getenv('WS_TEST_PORT') ?: 0), $options);
 $server->on('workerStart', fn (int $id) => say("START $id " . getmypid()));
 $server->on('open', function (WebSocket\Connection $c) use ($server) {
-    $c->send("hello:{$server->workerId()}:{$c->id}:{$server->historyEpoch()}");
+    $c->send("hello:{$server->workerId()}:{$c->id}:{$server->historyEpoch('feed')}");
 });
 $server->on('message', function (WebSocket\Connection $c, string $data) use ($server) {
     [$cmd, $a, $b] = explode(':', $data, 3) + [1 => '', 2 => ''];
@@ -41,6 +42,9 @@ $server->on('message', function (WebSocket\Connection $c, string $data) use ($se
         case 'pub':
             $server->publish('feed', "m:$a", id: $a);
             $c->send("ack:$a");
+            break;
+        case 'epoch':
+            $c->send('epoch:' . $server->historyEpoch('feed'));
             break;
         case 'last':
             $h = $server->history('feed', 1);
