@@ -3,6 +3,7 @@
  * table-driven URLs, header round trips, every malformed header, our own
  * node's messages recognised, and decoding split at every data length.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../ws_broker.h"
@@ -158,12 +159,89 @@ static void test_without_server(void)
 	CHECK(ws_publisher_new("redis://h", "bad prefix", 100, err, sizeof(err)) == NULL);
 }
 
+/* Presence messages: every kind round-trips; packed states walk; malformed input is refused. */
+static void test_presence_codec(void)
+{
+	const char *node = "00112233445566ff";
+	char head[WS_BROKER_HEADER_MAX], msg[512];
+	ws_broker_member_t m = { 1234567, 3, "room\n1", 6, "alice", 5 };
+	size_t hl = ws_broker_presence_header(head, 'J', node, &m);
+	CHECK(hl > 0);
+	memcpy(msg, head, hl);
+	memcpy(msg + hl, "room\n1alice", 11);
+	ws_broker_pmsg_t pm;
+	CHECK_EQ_INT(ws_broker_presence_decode(msg, hl + 11, &pm), 0);
+	CHECK(pm.kind == 'J' && strcmp(pm.node, node) == 0 && pm.m.conn == 1234567 && pm.m.worker == 3);
+	CHECK(pm.m.topic_len == 6 && memcmp(pm.m.topic, "room\n1", 6) == 0);
+	CHECK(pm.m.info_len == 5 && memcmp(pm.m.info, "alice", 5) == 0);
+	hl = ws_broker_presence_header(head, 'L', node, &m);
+	memcpy(msg, head, hl);
+	memcpy(msg + hl, "room\n1", 6);
+	CHECK_EQ_INT(ws_broker_presence_decode(msg, hl + 6, &pm), 0);
+	CHECK(pm.kind == 'L' && pm.m.topic_len == 6);
+	CHECK_EQ_INT(ws_broker_presence_decode(msg, hl + 7, &pm), -1); /* a leave carries no info */
+	for (const char *k = "HQ"; *k; k++) {
+		hl = ws_broker_presence_header(head, *k, node, NULL);
+		CHECK_EQ_INT(ws_broker_presence_decode(head, hl, &pm), 0);
+		CHECK(pm.kind == *k);
+	}
+	/* A full state: two members packed, walked back. */
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ws_broker_member_t a = { 1, 0, "t", 1, "", 0 }, b = { UINT64_C(0xffffffffffffffff), 65535 % 32768, "topic", 5, "info", 4 };
+	CHECK_EQ_INT(ws_broker_pack_member(&buf, &len, &cap, &a), 0);
+	CHECK_EQ_INT(ws_broker_pack_member(&buf, &len, &cap, &b), 0);
+	const char *p = buf, *end = buf + len;
+	ws_broker_member_t got;
+	CHECK_EQ_INT(ws_broker_unpack_member(&p, end, &got), 1);
+	CHECK(got.conn == 1 && got.topic_len == 1 && got.info_len == 0);
+	CHECK_EQ_INT(ws_broker_unpack_member(&p, end, &got), 1);
+	CHECK(got.conn == UINT64_C(0xffffffffffffffff) && got.info_len == 4 && memcmp(got.info, "info", 4) == 0);
+	CHECK_EQ_INT(ws_broker_unpack_member(&p, end, &got), 0);
+	p = buf;
+	CHECK_EQ_INT(ws_broker_unpack_member(&p, buf + len - 1 - 4 - 5 - 16 + 16 - 1, &got), 1); /* the first still whole */
+	CHECK_EQ_INT(ws_broker_unpack_member(&p, buf + len - 1, &got), -1);                    /* the second cut short */
+	free(buf);
+	/* Malformed headers. */
+	const char *bad[] = { "WS1 J 00112233445566ff 0 1\nt", "WS1 X 00112233445566ff\n", "WS1 H short\n",
+		"WS2 H 00112233445566ff\n", "WS1 J 00112233445566ff 0 1 0\n", "WS1 J 00112233445566ff 0 1 300\nt",
+		"WS1 H 00112233445566ff" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ_INT(ws_broker_presence_decode(bad[i], strlen(bad[i]), &pm), -1);
+	}
+}
+
+/* A publication of a topic with history, as the Lua script writes it. */
+static void test_history_header(void)
+{
+	const char *node = "aaaaaaaaaaaaaaaa";
+	const char *msg = "WS1 P T aaaaaaaaaaaaaaaa 42 H 3 17 0123456789abcdef 1765000000123 2\nidhello";
+	ws_bus_route_t r;
+	CHECK_EQ_INT(ws_broker_decode("ws", node, "ws:h:news", 9, msg, strlen(msg), &r), 0);
+	CHECK(r.kind == WS_ROUTE_PUBLISH && r.seq == 17 && r.time_ms == UINT64_C(1765000000123));
+	CHECK(r.epoch && memcmp(r.epoch, "0123456789abcdef", 16) == 0);
+	CHECK(r.id_len == 2 && memcmp(r.id, "id", 2) == 0 && r.len == 5 && memcmp(r.data, "hello", 5) == 0);
+	CHECK(r.origin == 3 && r.except == 42); /* ours: the publishing worker and its except apply */
+	CHECK(r.topic_len == 4 && memcmp(r.topic, "news", 4) == 0);
+	/* From another node: delivered too, no origin. */
+	CHECK_EQ_INT(ws_broker_decode("ws", "bbbbbbbbbbbbbbbb", "ws:h:news", 9, msg, strlen(msg), &r), 0);
+	CHECK(r.origin == -1);
+	/* A history publication on a plain channel, a bad epoch, an id longer than the payload: refused. */
+	CHECK_EQ_INT(ws_broker_decode("ws", node, "ws:t:news", 9, msg, strlen(msg), &r), -1);
+	const char *bad = "WS1 P T aaaaaaaaaaaaaaaa 0 H 0 17 0123 1 0\nx";
+	CHECK_EQ_INT(ws_broker_decode("ws", node, "ws:h:news", 9, bad, strlen(bad), &r), -1);
+	const char *longid = "WS1 P T aaaaaaaaaaaaaaaa 0 H 0 17 0123456789abcdef 1 9\nxy";
+	CHECK_EQ_INT(ws_broker_decode("ws", node, "ws:h:news", 9, longid, strlen(longid), &r), -1);
+}
+
 static const test_case_t tests[] = {
 	TEST(test_url_valid),
 	TEST(test_url_invalid),
 	TEST(test_roundtrip),
 	TEST(test_decode_forms),
 	TEST(test_without_server),
+	TEST(test_presence_codec),
+	TEST(test_history_header),
 };
 
 TEST_MAIN("broker", tests)
