@@ -88,6 +88,13 @@ if test "$PHP_WEBSOCKET" != "no"; then
     if test "$WS_PKG_CONFIG" != "no" && $WS_PKG_CONFIG --exists hiredis; then
       WS_HIREDIS_VERSION=`$WS_PKG_CONFIG --modversion hiredis`
       WS_HIREDIS_CFLAGS=`$WS_PKG_CONFIG --cflags-only-other hiredis`
+      dnl The sources include <hiredis/hiredis.h>: the directory above the one
+      dnl pkg-config names (a hiredis 1.x installed under another prefix must not
+      dnl mix its library with the system's 0.14 headers).
+      WS_HIREDIS_INCDIR=`$WS_PKG_CONFIG --variable=includedir hiredis`
+      if test -n "$WS_HIREDIS_INCDIR" && test "$WS_HIREDIS_INCDIR" != "/usr/include"; then
+        WS_HIREDIS_CFLAGS="-I$WS_HIREDIS_INCDIR $WS_HIREDIS_CFLAGS"
+      fi
       WS_HIREDIS_LIBS=`$WS_PKG_CONFIG --libs hiredis`
       PHP_EVAL_LIBLINE([$WS_HIREDIS_LIBS], WEBSOCKET_SHARED_LIBADD)
       WS_CFLAGS="$WS_CFLAGS $WS_HIREDIS_CFLAGS -DWS_HAVE_HIREDIS=1"

@@ -5,7 +5,7 @@
  *
  *   loadgen echo        -p PORT [-c CONNS] [-P INFLIGHT] [-s SIZE] [-d SECS] [-w SECS] [-t THREADS]
  *   loadgen connections -p PORT -n COUNT [-r PER_SEC] [--pid PID] [-d HOLD_SECS]
- *   loadgen broadcast   -p PORT -n RECEIVERS [-s SIZE] [-W WINDOW] [-d SECS] [-w SECS]
+ *   loadgen broadcast   -p PORT -n RECEIVERS [-s SIZE] [-W WINDOW] [-d SECS] [-w SECS] [--port2 PORT2]
  *   loadgen wait        -p PORT [-d SECS]
  *
  * Every run prints a few human lines, then one machine-readable line:
@@ -27,6 +27,8 @@
  * included).  The publisher keeps WINDOW messages whose fan-out is not
  * complete yet; deliveries/s counts messages received by all subscribers and
  * latency is publish-to-delivery, from the time stamp inside the message.
+ * With --port2, every second connection (the publisher excepted) goes to
+ * PORT2 instead: subscribers split over two servers that share a broker.
  *
  * Client frames are masked (a mask drawn per frame from a small set of keys,
  * whose masked payload templates are computed once, so that 64 KiB messages
@@ -65,6 +67,7 @@ static struct {
 	const char *mode_name;
 	const char *host;
 	int port;
+	int port2;          /* 0, or the port of every second connection (see connection_addr()) */
 	const char *path;
 	int conns;          /* echo: connections; connections/broadcast: -n */
 	int inflight;
@@ -182,6 +185,7 @@ static struct {
 	uint8_t keys[NKEYS_MAX][4];
 	int nkeys;
 	struct sockaddr_in addr;
+	struct sockaddr_in addr2;     /* --port2 */
 } G;
 
 static void templates_init(void)
@@ -490,6 +494,12 @@ static void conn_fail_close(conn_t *c)
 	conn_release(c);
 }
 
+/* Where c connects: with --port2, connections with an even id (never the first, id 1) go to PORT2. */
+static const struct sockaddr_in *connection_addr(const conn_t *c)
+{
+	return O.port2 && c->id % 2 == 0 ? &G.addr2 : &G.addr;
+}
+
 static void conn_start(conn_t *c)
 {
 	thread_t *th = c->th;
@@ -504,7 +514,7 @@ static void conn_start(conn_t *c)
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = c };
 	c->want_out = 1;
 	if (epoll_ctl(th->ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&G.addr, sizeof(G.addr)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)connection_addr(c), sizeof(G.addr)) < 0 && errno != EINPROGRESS) {
 		if (errno == ECONNREFUSED) th->fail_refused++; else th->fail_other++;
 		conn_fail_close(c);
 	}
@@ -526,7 +536,7 @@ static void conn_connected(conn_t *c)
 	int n = snprintf(req, sizeof(req),
 		"GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		O.path, O.host, O.port, WS_KEY);
+		O.path, O.host, ntohs(connection_addr(c)->sin_port), WS_KEY);
 	c->state = ST_HANDSHAKE;
 	queue_copy(c, req, (size_t)n);
 	flush(c);
@@ -1322,6 +1332,7 @@ static void usage(void)
 		"  -t N         echo: threads (default 1)\n"
 		"  -r N         connections per second while opening (default: as fast as possible)\n"
 		"  -W N         broadcast: publications whose fan-out may be incomplete (default 64)\n"
+		"  --port2 P    every second connection (not the first) goes to port P of the same host\n"
 		"  -S SECS      connections: settle time before reading RSS (default 1)\n"
 		"  -m N         at most N handshakes in progress at once (default 256)\n"
 		"  --pid PID    server process: RSS per connection, server CPU use\n"
@@ -1349,6 +1360,7 @@ int main(int argc, char **argv)
 		i++;
 		if (!strcmp(a, "-H")) O.host = v;
 		else if (!strcmp(a, "-p")) O.port = atoi(v);
+		else if (!strcmp(a, "--port2")) O.port2 = atoi(v);
 		else if (!strcmp(a, "-u")) O.path = v;
 		else if (!strcmp(a, "-c") || !strcmp(a, "-n")) O.conns = atoi(v);
 		else if (!strcmp(a, "-P")) O.inflight = atoi(v);
@@ -1370,6 +1382,9 @@ int main(int argc, char **argv)
 	G.addr.sin_family = AF_INET;
 	G.addr.sin_port = htons((uint16_t)O.port);
 	if (inet_pton(AF_INET, O.host, &G.addr.sin_addr) != 1) die("-H wants an IPv4 address");
+	if (O.port2 < 0 || O.port2 > 65535) die("bad --port2");
+	G.addr2 = G.addr;
+	G.addr2.sin_port = htons((uint16_t)O.port2);
 
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
