@@ -519,7 +519,8 @@ static void script_cb(redisAsyncContext *ac, void *reply, void *priv)
 int ws_broker_publish_history(ws_broker_t *b, const ws_bus_route_t *r, uint32_t size, uint32_t ttl, int slot)
 {
 	bconn_t *c = &b->pub;
-	if (!b->up || c->kill || c->ac == NULL || r->kind != WS_ROUTE_PUBLISH || over_cap(b, c)) {
+	/* Only the publishing connection must be up: what our subscriber misses meanwhile comes back as a hole to fill. */
+	if (!c->ready || c->kill || c->ac == NULL || r->kind != WS_ROUTE_PUBLISH || over_cap(b, c)) {
 		b->st.dropped++;
 		return -1;
 	}

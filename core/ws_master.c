@@ -22,6 +22,7 @@
 #include "ws_alloc.h"
 #include "ws_broker.h"
 #include "ws_state.h"
+#include "ws_fill.h"
 #include "ws_bus.h"
 #include "ws_loop.h"
 #include "ws_map.h"
@@ -76,6 +77,7 @@ struct master {
 	ws_broker_t *broker;   /* the node's Redis link, or NULL (ws_broker_link.c) */
 	ws_state_t state;      /* the node's histories and presence: the hub's copy, the one that orders */
 	int hsynced;           /* histories are complete: new workers get SYNCED (0 while Redis's load is on) */
+	ws_fills_t fills;      /* topics whose missed publications are being fetched from Redis (ws_fill.h) */
 	ws_timer_t hsync_timer;
 	uint32_t gen;          /* the serving generation */
 	uint32_t new_gen;      /* the generation a reload is starting, 0 if none */
@@ -344,16 +346,24 @@ static void broker_record(void *arg, const ws_bus_route_t *rin)
 	master_t *m = arg;
 	ws_bus_route_t r = *rin;
 	if (r.epoch) {
+		uint64_t now = wall_ms(), last = ws_state_last_seq(&m->state, r.topic, r.topic_len);
 		int rc = ws_state_append_remote(&m->state, r.topic, r.topic_len, r.epoch, r.seq, r.time_ms, r.id, r.id_len,
-			r.data, r.len, r.flags & WS_ROUTE_BINARY, wall_ms());
-		if (rc == WS_STATE_RESET) {
-			/* A new epoch, or publications missed: the workers start over with it, the rest follows from Redis. */
+			r.data, r.len, r.flags & WS_ROUTE_BINARY, now);
+		if (rc == WS_STATE_HOLE) {
+			/* Missed while our link was down: hold the live stream until Redis's copy fills the hole. */
+			ws_fill_start(&m->fills, r.topic, r.topic_len, last + 1, now);
+		}
+		if (rc == WS_STATE_RESET || rc == WS_STATE_HOLE) {
+			/* The workers start over with it; the rest follows from Redis. */
 			history_to_workers(m, r.topic, r.topic_len);
 			ws_broker_load_history(m->broker, r.topic, r.topic_len);
 			/* It is in the history the workers just got: the forward below only delivers it. */
 		}
 		if (rc == WS_STATE_NONE) {
 			r.seq = 0;
+		}
+		if (ws_fill_hold(&m->fills, &r)) {
+			return;
 		}
 		forward(m, &r, NULL, 0);
 		return;
@@ -509,6 +519,12 @@ static void history_to_workers(master_t *m, const char *topic, size_t tlen)
 	}
 }
 
+/* Delivers a publication that a fill held (or one it fetched): to every worker, with its position. */
+static void fill_deliver(void *arg, const ws_bus_route_t *r)
+{
+	forward(arg, r, NULL, 0);
+}
+
 /* Redis's copy of a topic's history (after a (re)connect, or to fill a hole). */
 static void broker_history_load(void *arg, const char *topic, size_t tlen, const char *epoch,
 	const ws_state_load_t *entries, size_t n)
@@ -517,6 +533,7 @@ static void broker_history_load(void *arg, const char *topic, size_t tlen, const
 	if (ws_state_history_load(&m->state, topic, tlen, epoch, entries, n, wall_ms()) == 0) {
 		history_to_workers(m, topic, tlen);
 	}
+	ws_fill_complete(&m->fills, &m->state, topic, tlen, wall_ms(), fill_deliver, m);
 }
 
 static void snap_member_cb(void *arg, const char *topic, size_t tlen, const ws_member_t *mb)
@@ -1328,6 +1345,7 @@ static void master_free(master_t *m, int in_child)
 	ws_map_each(&m->interest, free_interest_cb, NULL);
 	ws_map_free(&m->interest);
 	ws_state_free(&m->state);
+	ws_fills_free(&m->fills);
 	if (m->sigpipe[0] >= 0) {
 		close(m->sigpipe[0]);
 		close(m->sigpipe[1]);
@@ -1354,6 +1372,7 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 	}
 	memset(m, 0, sizeof(*m));
 	ws_state_init(&m->state, NULL);
+	ws_fills_init(&m->fills);
 	m->hsynced = 1;
 	ws_timer_init(&m->hsync_timer, hsync_timer_cb, m);
 	m->cfg = *cfg;
@@ -1413,6 +1432,9 @@ int ws_master_run(const ws_master_config_t *cfg, ws_worker_start_t *child, char 
 		}
 		if (m->broker && !m->in_child) {
 			ws_broker_flush(m->broker);
+			if (ws_fill_pending(&m->fills)) {
+				ws_fill_expire(&m->fills, wall_ms(), fill_deliver, m);
+			}
 		}
 	}
 	if (m->in_child) {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "ws_broker.h"
+#include "ws_fill.h"
 #include "ws_server_int.h"
 
 /* A topic a connection joined: what it must leave when it goes. */
@@ -96,35 +97,59 @@ const char *ws_server_history_epoch(ws_server_t *s, const char *topic, size_t le
  * history.  A single process gives it its position; a worker stores the
  * position the supervisor gave.  Sets r->seq (0: the topic keeps none).
  */
-void ws__replica_store(ws_server_t *s, ws_bus_route_t *r)
+int ws__replica_store(ws_server_t *s, ws_bus_route_t *r)
 {
 	if (r->kind != WS_ROUTE_PUBLISH || (r->flags & WS_ROUTE_NOSTORE)) {
-		return;
+		return 1;
 	}
 	uint64_t now = ws__wall_ms();
 	if (r->epoch) {
 		/* Ordered by Redis (a single process with the broker): Redis's position and epoch. */
+		uint64_t last = ws_state_last_seq(&s->state, r->topic, r->topic_len);
 		int rc = ws_state_append_remote(&s->state, r->topic, r->topic_len, r->epoch, r->seq, r->time_ms,
 			r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
-		if (rc == WS_STATE_RESET && s->broker) {
+		if (rc == WS_STATE_HOLE) {
+			/* Missed while our link was down: hold the live stream until Redis's copy fills the hole. */
+			ws_fill_start(&s->fills, r->topic, r->topic_len, last + 1, now);
+		}
+		if ((rc == WS_STATE_RESET || rc == WS_STATE_HOLE) && s->broker) {
 			ws_broker_load_history(s->broker, r->topic, r->topic_len); /* the entries before it */
 		}
+		s->metrics.history_entries = s->state.entries;
+		return !ws_fill_hold(&s->fills, r);
 	} else if (s->bus) {
 		if (r->seq == 0) {
-			return; /* not sequenced by the supervisor: the topic keeps no history */
+			return 1; /* not sequenced by the supervisor: the topic keeps no history */
 		}
 		r->seq = ws_state_append(&s->state, r->topic, r->topic_len, r->seq, r->time_ms,
 			r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
 	} else {
 		uint32_t ttl;
 		if (ws_state_limits(&s->state, r->topic, r->topic_len, &ttl) == 0) {
-			return;
+			return 1;
 		}
 		r->time_ms = now;
 		r->seq = ws_state_append(&s->state, r->topic, r->topic_len, 0, r->time_ms,
 			r->id, r->id_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, now);
 	}
 	s->metrics.history_entries = s->state.entries;
+	return 1;
+}
+
+/* Delivers a publication held by a fill (ws_fill.h) to this process's subscribers. */
+static void fill_deliver(void *arg, const ws_bus_route_t *r)
+{
+	ws_server_t *s = arg;
+	uint64_t except = r->origin == s->worker_id ? r->except : 0;
+	ws__publish_local(s, r->topic, r->topic_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, except);
+}
+
+/* Once per loop iteration while a fill is under way: give up on those past their deadline. */
+void ws__replica_fill_tick(ws_server_t *s)
+{
+	if (ws_fill_pending(&s->fills)) {
+		ws_fill_expire(&s->fills, ws__wall_ms(), fill_deliver, s);
+	}
 }
 
 /* A worker: the supervisor says topic's history starts over (a snapshot, or Redis's copy loaded). */
@@ -144,8 +169,10 @@ void ws__replica_history_reset(ws_server_t *s, const uint8_t *p, size_t len)
 void ws__replica_history_load(ws_server_t *s, const char *topic, size_t tlen, const char *epoch,
 	const ws_state_load_t *entries, size_t n)
 {
-	ws_state_history_load(&s->state, topic, tlen, epoch, entries, n, ws__wall_ms());
+	uint64_t now = ws__wall_ms();
+	ws_state_history_load(&s->state, topic, tlen, epoch, entries, n, now);
 	s->metrics.history_entries = s->state.entries;
+	ws_fill_complete(&s->fills, &s->state, topic, tlen, now, fill_deliver, s);
 }
 
 size_t ws_server_history(ws_server_t *s, const char *topic, size_t len, size_t limit,
@@ -458,4 +485,5 @@ void ws__replica_free(ws_server_t *s)
 	}
 	s->pev_tail = NULL;
 	ws_state_free(&s->state);
+	ws_fills_free(&s->fills);
 }

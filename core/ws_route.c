@@ -36,9 +36,8 @@ static size_t deliver(ws_server_t *s, ws_bus_route_t *r)
 	uint64_t except = r->origin == s->worker_id ? r->except : 0;
 	switch (r->kind) {
 	case WS_ROUTE_PUBLISH:
-		ws__replica_store(s, r);
-		if (r->flags & WS_ROUTE_REPLAY) {
-			break;
+		if (!ws__replica_store(s, r) || (r->flags & WS_ROUTE_REPLAY)) {
+			break; /* held until a hole is filled (ws_fill.h), or a history entry only */
 		}
 		return ws__publish_local(s, r->topic, r->topic_len, r->data, r->len, r->flags & WS_ROUTE_BINARY, except);
 	case WS_ROUTE_BROADCAST:
@@ -609,6 +608,7 @@ void ws__route_tick(ws_server_t *s)
 		ws_free(m);
 	}
 	ws__replica_tick(s);
+	ws__replica_fill_tick(s);
 	if (s->bus) {
 		ws_bus_flush(s->bus);
 	}

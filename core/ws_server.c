@@ -82,6 +82,7 @@ ws_server_t *ws_server_new(const ws_server_config_t *cfg, const ws_server_handle
 	s->next_timer_id = 1;
 	ws_metrics_init(&s->metrics);
 	ws_state_init(&s->state, &s->mem);
+	ws_fills_init(&s->fills);
 	s->synced = 1;
 	return s;
 }

@@ -62,6 +62,7 @@
 #include "ws_metrics.h"
 #include "ws_server.h"
 #include "ws_state.h"
+#include "ws_fill.h"
 #include "ws_static.h"
 #include "ws_tls.h"
 #include "ws_utf8.h"
@@ -308,6 +309,7 @@ struct ws_server {
 
 	/* history and presence (ws_replica.c) */
 	ws_state_t state;            /* a single process's own; a worker's replica of the supervisor's */
+	ws_fills_t fills;            /* single process with the broker: topics whose missed publications are fetched */
 	int synced;                  /* 0 in a worker until the supervisor's snapshot is complete, and with
 	                                the broker until Redis's histories are loaded */
 	ws_timer_t sync_timer;       /* single process with the broker: accept anyway after 5 s */
@@ -406,7 +408,8 @@ void ws__cluster_publish(ws_server_t *s, const ws_bus_route_t *r);
 void ws__cluster_tick(ws_server_t *s);
 
 /* ws_replica.c */
-void ws__replica_store(ws_server_t *s, ws_bus_route_t *r);
+int ws__replica_store(ws_server_t *s, ws_bus_route_t *r);
+void ws__replica_fill_tick(ws_server_t *s);
 void ws__replica_history_reset(ws_server_t *s, const uint8_t *p, size_t len);
 void ws__replica_history_load(ws_server_t *s, const char *topic, size_t tlen, const char *epoch,
 	const ws_state_load_t *entries, size_t n);

@@ -355,8 +355,8 @@ int ws_state_append_remote(ws_state_t *st, const char *topic, size_t tlen, const
 	ep[WS_STATE_EPOCH_LEN] = '\0';
 	int rc = WS_STATE_APPENDED;
 	if (strcmp(h->epoch, ep) != 0 || seq > h->last_seq + 1) {
+		rc = strcmp(h->epoch, ep) == 0 && h->last_seq > 0 ? WS_STATE_HOLE : WS_STATE_RESET;
 		ws_state_history_reset(st, topic, tlen, ep);
-		rc = WS_STATE_RESET;
 	} else if (seq <= h->last_seq) {
 		return WS_STATE_DUPLICATE;
 	}

@@ -103,8 +103,9 @@ int ws_state_history_reset(ws_state_t *st, const char *topic, size_t tlen, const
 enum {
 	WS_STATE_APPENDED = 0,   /* stored after the previous one */
 	WS_STATE_DUPLICATE = 1,  /* already there (a load brought it): not stored again */
-	WS_STATE_RESET = 2,      /* stored as the first of a new history: another epoch, or a hole before it */
-	WS_STATE_NONE = 3        /* not stored: the topic keeps no history, or memory ran out */
+	WS_STATE_RESET = 2,      /* stored as the first of a new history: another epoch */
+	WS_STATE_NONE = 3,       /* not stored: the topic keeps no history, or memory ran out */
+	WS_STATE_HOLE = 4        /* stored as the first of a new history: publications before it were missed */
 };
 
 /*
