@@ -585,6 +585,8 @@ void ws__route_start(ws_server_t *s)
 /* End of run(): stop reporting, push out what is queued for the supervisor. */
 void ws__route_stop(ws_server_t *s)
 {
+	/* The leaves of the connections closed by the stop are reported too, before run() returns. */
+	ws__replica_tick(s);
 	if (s->bus) {
 		ws_timer_stop(s->loop, &s->stats_timer);
 		ws_timer_stop(s->loop, &s->drain_timer);
