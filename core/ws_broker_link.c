@@ -20,6 +20,7 @@
 
 #include "ws_alloc.h"
 #include "ws_broker.h"
+#include "ws_handshake.h"
 #include "ws_map.h"
 #include "ws_redis.h"
 #include "ws_state.h"
@@ -68,6 +69,8 @@ struct ws_broker {
 	bconn_t pub, sub;
 	char hpattern[WS_BROKER_PREFIX_MAX + 8];  /* "<prefix>:h:*": every history topic's channel */
 	int sync_histories;      /* (re)connected: load every history from Redis */
+	char script_sha[41];     /* SHA-1 of history_script, for EVALSHA (loaded on each publishing connection) */
+	int script_reloading;    /* a SCRIPT LOAD after NOSCRIPT is on its way */
 	int scanning;            /* the SCAN of a sync is not finished */
 	unsigned sync_loads;     /* loads of the current sync not answered yet */
 	int synced_once;         /* on_synced was called */
@@ -104,6 +107,7 @@ static void warn(ws_broker_t *b, const char *fmt, ...)
 
 static void conn_open(bconn_t *c);
 static void resubscribe(ws_broker_t *b);
+static void script_load(bconn_t *c);
 static void histories_scan(ws_broker_t *b, const char *cursor);
 static int over_cap(ws_broker_t *b, bconn_t *c);
 static void publish_cb(redisAsyncContext *ac, void *reply, void *priv);
@@ -225,6 +229,10 @@ static void hello_cb(redisAsyncContext *ac, void *reply, void *priv)
 	c->ready = 1;
 	c->pending = 0;
 	c->backoff_ms = 0;
+	if (!c->sub && c->b->on_history_load) {
+		/* Every later EVALSHA on this connection follows it: no NOSCRIPT round trip. */
+		script_load(c);
+	}
 	update_up(c->b);
 	if (c->sub) {
 		resubscribe(c->b);
@@ -485,6 +493,31 @@ int ws_broker_up(const ws_broker_t *b)
 	return b->up;
 }
 
+static void script_load_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	bconn_t *c = priv;
+	redisReply *r = reply;
+	(void)ac;
+	if (r == NULL || c->b->abandoned) {
+		return;
+	}
+	pending_done(c);
+	c->b->script_reloading = 0;
+	if (r->type != REDIS_REPLY_STRING || r->len != 40 || memcmp(r->str, c->b->script_sha, 40) != 0) {
+		warn(c->b, "Redis did not load the history script (%.*s): history publications will fail",
+			(int)(r->len > 100 ? 100 : r->len), r->str ? r->str : "");
+	}
+}
+
+static void script_load(bconn_t *c)
+{
+	const char *argv[] = { "SCRIPT", "LOAD", history_script };
+	size_t lens[] = { 6, 4, sizeof(history_script) - 1 };
+	if (redisAsyncCommandArgv(c->ac, script_load_cb, c, 3, argv, lens) == REDIS_OK) {
+		pending_add(c);
+	}
+}
+
 static void key_of(ws_broker_t *b, char *out, size_t cap, char kind, const char *topic, size_t len, size_t *out_len)
 {
 	size_t pl = strlen(b->prefix);
@@ -512,6 +545,15 @@ static void script_cb(redisAsyncContext *ac, void *reply, void *priv)
 	pending_done(c);
 	if (r->type == REDIS_REPLY_ERROR) {
 		c->b->st.dropped++;
+		if (r->len >= 8 && memcmp(r->str, "NOSCRIPT", 8) == 0) {
+			/* Redis's script cache was flushed: load it again (publications meanwhile are dropped, and counted). */
+			if (!c->b->script_reloading) {
+				c->b->script_reloading = 1;
+				warn(c->b, "Redis forgot the history script (SCRIPT FLUSH?): loading it again");
+				script_load(c);
+			}
+			return;
+		}
 		warn(c->b, "Redis refused a history publication: %.*s", (int)(r->len > 200 ? 200 : r->len), r->str);
 	}
 }
@@ -536,9 +578,9 @@ int ws_broker_publish_history(ws_broker_t *b, const ws_bus_route_t *r, uint32_t 
 	snprintf(ttl_s, sizeof(ttl_s), "%llu", (unsigned long long)ttl * 1000);
 	int hl = snprintf(head, sizeof(head), WS_BROKER_VERSION " P %c %s %llu H %d", (r->flags & WS_ROUTE_BINARY) ? 'B' : 'T',
 		b->node, (unsigned long long)r->except, slot < 0 ? 0 : slot);
-	const char *argv[] = { "EVAL", history_script, "3", stream, counter, epoch_key, new_epoch, size_s, ttl_s, channel, head,
+	const char *argv[] = { "EVALSHA", b->script_sha, "3", stream, counter, epoch_key, new_epoch, size_s, ttl_s, channel, head,
 		r->id ? r->id : "", r->data ? r->data : "", (r->flags & WS_ROUTE_BINARY) ? "B" : "T" };
-	size_t lens[] = { 4, sizeof(history_script) - 1, 1, sl, ol, el, WS_BROKER_NODE_LEN, strlen(size_s), strlen(ttl_s), cl,
+	size_t lens[] = { 7, 40, 1, sl, ol, el, WS_BROKER_NODE_LEN, strlen(size_s), strlen(ttl_s), cl,
 		(size_t)hl, r->id_len, r->len, 1 };
 	if (sl == 0 || hl <= 0 || redisAsyncCommandArgv(c->ac, script_cb, c, 14, argv, lens) != REDIS_OK) {
 		b->st.dropped++;
@@ -1069,6 +1111,11 @@ ws_broker_t *ws_broker_start(ws_loop_t *loop, const ws_broker_config_t *cfg)
 	b->on_record = cfg->on_record;
 	b->on_warning = cfg->on_warning;
 	b->on_history_load = cfg->on_history_load;
+	uint8_t digest[20];
+	ws_sha1((const uint8_t *)history_script, sizeof(history_script) - 1, digest);
+	for (int i = 0; i < 20; i++) {
+		snprintf(b->script_sha + 2 * i, 3, "%02x", digest[i]);
+	}
 	b->on_synced = cfg->on_synced;
 	if (cfg->on_member && cfg->on_node_reset && cfg->each_local) {
 		b->on_member = cfg->on_member;
