@@ -80,6 +80,7 @@ struct ws_broker {
 	uint64_t next_heartbeat;
 	int send_hello;          /* (re)connected: ask for every node's members and send ours */
 	int send_state;          /* someone asked: send ours */
+	int send_query;          /* we heard a node we did not know (or had given up on): ask for its members */
 	ws_map_t want;           /* topics with subscribers on this node */
 	ws_map_t dirty;          /* topics whose interest changed since the last flush */
 	ws_timer_t tick;
@@ -358,6 +359,13 @@ static void presence_message(ws_broker_t *b, const char *payload, size_t len)
 	}
 	if (e) {
 		*(uint64_t *)e->value = ws_loop_now(b->loop);
+		if (created && pm.kind != 'S' && pm.kind != 'Q') {
+			/*
+			 * A node we had expired (its loop stalled past the timeout) or never
+			 * heard say hello: its members are unknown here, ask for them.
+			 */
+			b->send_query = 1;
+		}
 	}
 	switch (pm.kind) {
 	case 'J':
@@ -421,6 +429,10 @@ static void presence_tick(ws_broker_t *b, uint64_t now)
 		b->send_state = 1;
 		publish_raw(b, b->pchan, head, ws_broker_presence_header(head, 'Q', b->node, NULL), NULL, 0);
 		b->next_heartbeat = now + WS_BROKER_HEARTBEAT_MS;
+	}
+	if (b->send_query) {
+		b->send_query = 0;
+		publish_raw(b, b->pchan, head, ws_broker_presence_header(head, 'Q', b->node, NULL), NULL, 0);
 	}
 	if (b->send_state) {
 		b->send_state = 0;

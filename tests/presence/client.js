@@ -345,11 +345,45 @@ async function nodes(urlA, urlB) {
   say('DONE');
 }
 
+// ---------------------------------------------------------------- a stalled node
+
+async function stalled(urlA, urlB) {
+  const lines = readline.createInterface({ input: process.stdin });
+  const stdin = [];
+  const stdinWaiters = [];
+  lines.on('line', (l) => (stdinWaiters.length ? stdinWaiters.shift()(l) : stdin.push(l)));
+  const readLine = () => (stdin.length ? Promise.resolve(stdin.shift()) : new Promise((r) => stdinWaiters.push(r)));
+  const a = await open(urlA);
+  const b = await open(urlB);
+  check((await request(b, 'join:room:b1', /^joined:/)) === 'joined:1', 'join');
+  async function until(want, what) {
+    const t0 = Date.now();
+    for (;;) {
+      const r = await request(a, 'presence:room', /^presence:/);
+      const infos = JSON.parse(r.slice(9)).map((m) => m[1]).join(',');
+      if (infos === want) return Date.now() - t0;
+      if (Date.now() - t0 > 20000) throw new Error(`${what}: A sees [${infos}], want [${want}]`);
+      await sleep(50);
+    }
+  }
+  await until('b1', 'A sees b1');
+  console.log('STOP_B');
+  check((await readLine()) === 'stopped', 'protocol');
+  console.log(`EXPIRED ${await until('', "a stalled node's members expire")} ms`);
+  console.log('CONT_B');
+  check((await readLine()) === 'continued', 'protocol');
+  console.log(`BACK ${await until('b1', 'they come back with the node')} ms`);
+  a.close();
+  b.close();
+  console.log('DONE');
+}
+
 async function main() {
   const [mode, url, ...rest] = process.argv.slice(2);
   if (mode === 'resume') await resume(url, +rest[0], +rest[1], +rest[2]);
   else if (mode === 'presence') await presence(url);
   else if (mode === 'nodes') await nodes(url, rest[0]);
+  else if (mode === 'stalled') await stalled(url, rest[0]);
   else throw new Error('usage: client.js resume URL SUBS DROPS MESSAGES | presence URL');
   process.exit(0);
 }
