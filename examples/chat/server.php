@@ -19,10 +19,16 @@
  *    message out to the room in C, encoding the frame once;
  *  - timers (after) to coalesce updates, the "handshake" event to pick the
  *    endpoint, the "request" event for a small JSON endpoint;
- *  - worker processes: state shared through sendToWorkers() records that
- *    every worker applies in the same order (the Chat class comment);
- *  - several servers over Redis (the broker option): the same records and
- *    room messages reach every process of every server;
+ *  - presence: who is online, in which room, is the server's presence
+ *    (join(), presence(), the "join" and "leave" events), shared by every
+ *    worker and every server (the Chat class comment);
+ *  - history: the room keeps its last messages (the "history" option),
+ *    newcomers get them with history(), and a page that reconnects (a
+ *    network drop, a reload of the workers, a restarted server over Redis)
+ *    gets exactly what it missed with resume();
+ *  - worker processes (--workers N) and several servers over Redis
+ *    (--redis URL): the same code, nothing shared by hand but private
+ *    messages and kicks (sendToWorkers());
  *  - defending the room: size limits, rate limits, strict input validation,
  *    and close codes that tell the client why it was disconnected.
  */
@@ -33,7 +39,11 @@ use WebSocket\Request;
 use WebSocket\Server;
 
 const MAX_INPUT = 2048;            // bytes of one client message; larger ones get an error reply
-const HISTORY = 50;                // messages of a room replayed to newcomers
+const HISTORY = 50;                // messages of a room kept by the server and shown to newcomers
+const HISTORY_TTL = 86400;         // seconds a room's message is kept
+const NICKS = 'nicks';             // the presence that says who holds which nickname (Chat::join())
+const SETTLE_MS = 250;             // with several processes: how long a nickname claim waits for rival claims
+const REFRESH_MS = 250;            // how often each process compares the presence with what its clients were told
 const DEFAULT_ROOMS = ['lobby', 'random'];
 const MAX_ROOMS = 100;             // rooms with people in them (the default rooms always exist)
 const RATE_WINDOW = 5.0;           // seconds
@@ -61,185 +71,75 @@ final class Member
     public bool $moderator = false;
     public ?string $kickedBy = null;
     public string $kickReason = '';
+    public bool $replaced = false; // a newer connection took the nickname over with our session
     /** @var list<float> arrival times of the recent messages, for the rate limit */
     public array $recent = [];
     public bool $warned = false;
-    public bool $claimed = false;  // a "claim" record went out: a "leave" record follows on close
-    public int $pending = 0;       // records of this connection that have not come back yet
-    /** @var list<array{string, bool}> messages that arrived while a record was pending */
+    /** @var array|null our entry in the "nicks" presence (see Chat::claimInfo()), once claimed */
+    public ?array $claim = null;
+    /** @var array|null the join request while its claim settles: [room, since, epoch] */
+    public ?array $pending = null;
+    /** @var list<array{string, bool}> messages that arrived while the claim settled */
     public array $queued = [];
 }
 
 /*
- * The user list is shared state: with several worker processes (--workers N)
- * or several servers sharing a Redis broker (--redis URL) a user may sit on
- * any process. Every change to it is a *record* (claim,
- * move, leave, purge) that goes to every worker through sendToWorkers(), and
- * each worker applies the records to its own copy, $members. The supervisor
- * sequences all worker messages, so every worker applies the same records in
- * the same order and the copies stay equal: a nickname belongs to the first
- * claim in that order, decided identically everywhere, without a lock.
- * Without workers a record is applied at once, in the handler that made it.
- * Records from other servers come through Redis (the broker carries
- * sendToWorkers()), in each server's order but not in one order for all:
- * see PROTOCOL.md ("Several workers", "Several servers").
+ * Who is online is the server's presence, not a PHP array: every process of
+ * every server (--workers N, --redis URL) reads the same members with
+ * $server->presence(), and the server fires "join" and "leave" once per
+ * change, in the process that holds the connection. Two presences are used:
+ *
+ *  - "room:<name>": the members of a room, with the nickname as info. The
+ *    user list of a room is presence("room:<name>"); the "X joined" and "X
+ *    left" notices are published from the "join" and "leave" events.
+ *  - "nicks": one member per joined connection, with a small JSON info
+ *    (claimInfo()): the nickname, its room, when it was claimed, a hash of
+ *    its session, and the process that holds it. It decides who owns a
+ *    nickname (settle()), finds the target of a private message or a kick,
+ *    and counts the rooms.
+ *
+ * The room itself is the topic "room:<name>" with a history (the "history"
+ * option): every message is published with a unique id, newcomers get the
+ * last HISTORY messages from $server->history(), and a client that comes
+ * back after a reconnect or a reload resumes after the last id it saw
+ * ($conn->resume()). See PROTOCOL.md.
  */
 final class Chat
 {
-    /** @var array<string, array{id: string, pid: int, host: string, w: int, nick: string, room: string, session: string}> nickname key (see key()) => who holds it, on any worker */
-    private array $members = [];
-    /** @var array<string, string> member id (see uid()) => nickname key */
-    private array $keyOf = [];
-    /** @var array<string, Connection> this worker's connections, by member id */
+    /** @var array<int, Connection> this process's connections, by connection id */
     private array $local = [];
-    /** @var array<string, list<array>> room => its last HISTORY messages, least recently active room first */
-    private array $history = [];
-    private bool $roomsDirty = false;
+    /** @var array<int, array> why a connection of ours left: kept from its "close" to its "leave" event */
+    private array $gone = [];
     private readonly bool $cluster;  // several workers, or several servers over Redis
-    private bool $synced;            // $members is complete (a new worker waits for a snapshot)
-    private bool $helloSent = false;
-    private bool $helloSeen = false; // our own "hello" came back: what follows is ours to apply
-    private bool $brokerUp = false;  // our server's link to Redis, as last seen
-    /** @var list<array> records received between our "hello" and the snapshot */
-    private array $backlog = [];
-    private int $pid = 0;
-    private readonly string $host;
-    // This process among every process of every server: connection ids are
-    // only unique within one server, so a member's id is "<tag>.<connection id>".
+    // This process among every process of every server: a private message or
+    // a kick for a connection of another process is a record with its tag.
     private string $tag = '';
-    /** @var array<int, float> pids we already asked to purge => when */
-    private array $purged = [];
+    private string $roomsSent = '';
+    /** @var array<string, string> room => the user list last sent to our members in it (JSON) */
+    private array $usersSent = [];
 
     public function __construct(
         private readonly Server $server,
         private readonly string $moderatorToken,
-        private readonly bool $broker = false,
+        bool $broker = false,
     ) {
         $this->cluster = $server->workerCount() > 1 || $broker;
-        $this->synced = !$this->cluster;
-        $this->host = (string) gethostname();
     }
 
     public function onWorkerStart(int $worker): void
     {
         // Made here, not in the constructor: workers are forked from the process that built this object.
         $this->tag = bin2hex(random_bytes(6));
-        if (!$this->cluster) {
-            return;
-        }
-        $this->pid = getmypid();
-        // A worker that died (crash, kill) leaves users behind: drop them.
-        $this->server->every(2000, $this->purgeDeadWorkers(...));
-        if (!$this->broker) {
-            $this->hello();
-            return;
-        }
-        // Over Redis, a hello sent before our server's link is up would be
-        // lost: wait for the link (and notice when it drops and comes back).
-        $this->server->every(250, $this->watchBroker(...));
-        // Redis is down: start alone, and catch up when it comes back.
-        $this->server->after(3000, function () {
-            if (!$this->helloSent) {
-                $this->helloSent = $this->helloSeen = true;
-                $this->becomeSynced([]);
-            }
-        });
-    }
-
-    /** A worker starts with an empty list: it asks the others for theirs. */
-    private function hello(): void
-    {
-        $this->helloSent = true;
-        $this->record(['t' => 'hello', 'tag' => $this->tag]);
-        // Nobody answered: this is the first generation, everyone started empty.
-        $this->server->after(1000, function () {
-            if (!$this->synced) {
-                $this->helloSeen = true;
-                $this->becomeSynced([]);
-            }
-        });
-    }
-
-    /**
-     * Every 250 ms with --redis: our server's link to Redis. Records sent
-     * while it was down never reached the other servers (nor theirs us), so
-     * when it comes back every process re-announces its own users (resync).
-     */
-    private function watchBroker(): void
-    {
-        $up = (bool) ($this->server->clusterStats()['broker']['connected'] ?? false);
-        if ($up && !$this->brokerUp) {
-            if (!$this->helloSent) {
-                $this->hello();
-            } elseif ($this->synced) {
-                $this->record(['t' => 'resync', 'tag' => $this->tag]);
-                $this->sendState();
-            }
-        }
-        $this->brokerUp = $up;
-    }
-
-    /** The users this process holds, as a "state" record: the others replace what they had from us. */
-    private function sendState(): void
-    {
-        $mine = array_values(array_filter($this->members, fn (array $m) => isset($this->local[$m['id']])));
-        $this->record(['t' => 'state', 'tag' => $this->tag, 'members' => $mine]);
-    }
-
-    public function onWorkerMessage(string $data, int $fromWorker): void
-    {
-        if (!$this->cluster) {
-            return;
-        }
-        $r = json_decode($data, true, 8, JSON_THROW_ON_ERROR);
-        $type = $r['t'];
-        if (!$this->synced) {
-            if ($type === 'hello' && $r['tag'] === $this->tag) {
-                $this->helloSeen = true;   // everything before it is in the snapshot
-            } elseif ($type === 'snapshot' && $r['to'] === $this->tag && $this->helloSeen) {
-                $this->becomeSynced($r['members']);
-            } elseif ($this->helloSeen && $type !== 'snapshot' && $type !== 'hello') {
-                $this->backlog[] = $r;
-            }
-            return;
-        }
-        if ($type === 'hello') {
-            if ($r['tag'] !== $this->tag) {
-                // Our list as of the hello: the newcomer applies what follows the hello itself.
-                $this->record(['t' => 'snapshot', 'to' => $r['tag'], 'members' => array_values($this->members)]);
-            }
-        } elseif ($type === 'resync') {
-            if ($r['tag'] !== $this->tag) {
-                $this->sendState();
-            }
-        } elseif ($type !== 'snapshot') {
-            $this->apply($r);
-        }
-    }
-
-    /** @param list<array> $members */
-    private function becomeSynced(array $members): void
-    {
-        foreach ($members as $m) {
-            $this->members[self::key($m['nick'])] = $m;
-            $this->keyOf[$m['id']] = self::key($m['nick']);
-        }
-        $this->synced = true;
-        $backlog = $this->backlog;
-        $this->backlog = [];
-        foreach ($backlog as $r) {
-            $this->apply($r);
-        }
-        $this->roomsChanged();
-        foreach ($this->local as $conn) {
-            $this->replay($conn);
-        }
+        // "join" and "leave" fire only where the member's connection lives, so
+        // each process looks at the presence it shares a few times a second and
+        // tells its own connections what changed (room list, user lists).
+        $this->server->every(REFRESH_MS, $this->refresh(...));
     }
 
     public function onOpen(Connection $conn): void
     {
         $conn->data = new Member();
-        $this->local[$this->uid($conn)] = $conn;
+        $this->local[$conn->id] = $conn;
         // The join screen offers the rooms that exist, so send them right away.
         $this->send($conn, ['type' => 'rooms', 'rooms' => $this->rooms()]);
     }
@@ -249,8 +149,8 @@ final class Chat
         if (!$this->withinRateLimit($conn)) {
             return;
         }
-        if (!$this->synced || $conn->data->pending > 0) {
-            // Wait for our record to come back: a "say" right after "room" belongs to the new room.
+        if ($conn->data->pending !== null) {
+            // The nickname is being settled: what follows the join waits for it.
             $conn->data->queued[] = [$data, $binary];
             return;
         }
@@ -282,7 +182,7 @@ final class Chat
             match ($type) {
                 'join' => $this->join($conn, $msg),
                 'say' => $this->say($conn, $msg),
-                'room' => $this->enter($conn, self::roomName(self::field($msg, 'room'))),
+                'room' => $this->switchRoom($conn, self::roomName(self::field($msg, 'room'))),
                 'msg' => $this->privateMessage($conn, $msg),
                 'mod' => $this->becomeModerator($conn, $msg),
                 'kick' => $this->kick($conn, $msg),
@@ -294,45 +194,34 @@ final class Chat
         }
     }
 
-    /** Handles the messages that waited for a record, once none is pending. */
+    /** Handles the messages that waited for the claim to settle. */
     private function replay(Connection $conn): void
     {
         $me = $conn->data;
-        while ($this->synced && $me->pending === 0 && $me->queued !== [] && $conn->isOpen()) {
+        while ($me->pending === null && $me->queued !== [] && $conn->isOpen()) {
             [$data, $binary] = array_shift($me->queued);
             $this->handle($conn, $data, $binary);
         }
     }
 
-    /** One of this connection's records came back. */
-    private function settled(Connection $conn): void
-    {
-        $conn->data->pending--;
-        $this->replay($conn);
-    }
-
     public function onClose(Connection $conn, int $code, string $reason): void
     {
-        unset($this->local[$this->uid($conn)]);
+        unset($this->local[$conn->id]);
         $me = $conn->data;
-        if (!$me instanceof Member) {
-            return;
+        if (!$me instanceof Member || $me->room === '') {
+            return; // never entered a room: no "leave" event will ask why it left
         }
-        if ($me->claimed) {
-            $this->record(['t' => 'leave', 'id' => $this->uid($conn)]);
-        }
-        if ($me->nick === '') {
-            return; // never joined, or its nickname went to a newer connection
-        }
-        $this->publishLeave($conn, match (true) {
+        // The server leaves the presences by itself; the "leave" event that
+        // follows (at the end of this loop iteration) publishes the notice.
+        $this->gone[$conn->id] = match (true) {
             $me->kickedBy !== null => ['reason' => 'kicked', 'by' => $me->kickedBy, 'text' => $me->kickReason],
-            $code === 1006 => ['reason' => 'lost'], // no closing handshake: network trouble
+            $me->replaced, $code === 1006 => ['reason' => 'lost'], // 1006: no closing handshake, network trouble
             default => ['reason' => 'left'],
-        });
+        };
         echo "{$me->nick} left #{$me->room} ($code)\n";
     }
 
-    /** {"type":"join","nick":"alice","room":"lobby","session":"..."} */
+    /** {"type":"join","nick":"alice","room":"lobby","session":"...","since":"<id>","epoch":"<epoch>"} */
     private function join(Connection $conn, array $msg): void
     {
         $me = $conn->data;
@@ -342,33 +231,149 @@ final class Chat
         $nick = self::nickname(self::field($msg, 'nick'));
         $room = self::roomName(self::field($msg, 'room', 'lobby'));
         $this->checkRoomLimit($room);
-        $session = $msg['session'] ?? null;
-        // Whether the nickname is free is decided when the claim comes back (applyClaim).
-        $me->claimed = true;
-        $me->pending++;
-        $this->record([
-            't' => 'claim',
-            'id' => $this->uid($conn),
-            'pid' => $this->pid,
-            'host' => $this->host,
-            'w' => $this->server->workerId(),
-            'nick' => $nick,
-            'room' => $room,
-            'session' => is_string($session) ? $session : null,
-            'new' => bin2hex(random_bytes(16)),
-        ]);
+        $session = is_string($msg['session'] ?? null) ? $msg['session'] : null;
+        $since = is_string($msg['since'] ?? null) && $msg['since'] !== '' ? $msg['since'] : null;
+        $epoch = is_string($msg['epoch'] ?? null) ? $msg['epoch'] : null;
+        // Taken, unless the holder is this very browser tab coming back (its
+        // session) after a network drop before the server noticed the old socket died.
+        $takeover = [];
+        foreach ($this->claimsOf(self::key($nick)) as $holder) {
+            if ($session === null || !hash_equals($holder['s'], self::sessionHash($session))) {
+                throw new ChatError('nick_taken', "The nickname \"$nick\" is taken.");
+            }
+            $takeover[] = $holder;
+        }
+        $newSession = bin2hex(random_bytes(16));
+        $me->session = $newSession;
+        $me->claim = [
+            'n' => $nick,
+            'k' => self::key($nick),
+            'r' => $room,
+            't' => microtime(true),
+            'p' => $this->tag,
+            's' => self::sessionHash($newSession),
+            'f' => $takeover === [] ? null : $takeover[0]['s'],  // the session this claim took over
+        ];
+        $conn->join(NICKS, self::json($me->claim));
+        foreach ($takeover as $holder) {
+            $this->toHolder($holder, ['t' => 'replace']);
+        }
+        $me->pending = [$room, $since, $epoch];
+        if (!$this->cluster) {
+            $this->settle($conn);   // one process: presence() already shows every claim
+            return;
+        }
+        // A claim made at the same moment elsewhere reaches our copy of the
+        // presence within a bus trip (a Redis trip across servers): give it
+        // that long before deciding (PROTOCOL.md, "Nicknames and presence").
+        $this->server->after(SETTLE_MS, fn () => $this->settle($conn));
     }
 
-    /** Joins $room (creating it), leaving the current one: {"type":"room","room":"games"} */
-    private function enter(Connection $conn, string $room): void
+    /** Decides a claim: it wins unless a claim of the same nickname beats it. */
+    private function settle(Connection $conn): void
     {
         $me = $conn->data;
-        if ($room === $me->room) {
+        if (!$conn->isOpen() || $me->pending === null) {
+            return;
+        }
+        [$room, $since, $epoch] = $me->pending;
+        $mine = $me->claim + ['id' => $conn->id];
+        foreach ($this->claimsOf($mine['k']) as $other) {
+            if (!$this->isMine($other, $conn) && self::beats($other, $mine)) {
+                $conn->leave(NICKS);
+                $me->claim = null;
+                $me->pending = null;
+                $this->error($conn, 'nick_taken', "The nickname \"{$mine['n']}\" is taken.", 'join');
+                $this->replay($conn);
+                return;
+            }
+        }
+        $me->nick = $mine['n'];
+        $me->pending = null;
+        $welcome = ['type' => 'welcome', 'nick' => $me->nick, 'session' => $me->session];
+        if ($this->cluster) {
+            $welcome['worker'] = $this->server->workerId(); // which worker holds you (for tests)
+        }
+        $this->send($conn, $welcome);
+        $this->enter($conn, $room, $since, $epoch);
+        $this->replay($conn);
+    }
+
+    /**
+     * The order of two claims of one nickname: a claim that took the other
+     * over with its session wins; otherwise the older claim (claim time,
+     * then process tag and connection id, so that every process agrees).
+     */
+    private static function beats(array $a, array $b): bool
+    {
+        if ($b['f'] !== null && $b['f'] === $a['s']) {
+            return false;
+        }
+        if ($a['f'] !== null && $a['f'] === $b['s']) {
+            return true;
+        }
+        return [$a['t'], $a['p'], $a['id']] < [$b['t'], $b['p'], $b['id']];
+    }
+
+    /** Leaves the current room (if any) and enters $room: {"type":"room","room":"games"} */
+    private function switchRoom(Connection $conn, string $room): void
+    {
+        if ($room === $conn->data->room) {
             throw new ChatError('same_room', "You are already in #$room.");
         }
         $this->checkRoomLimit($room);
-        $me->pending++;
-        $this->record(['t' => 'move', 'id' => $this->uid($conn), 'room' => $room]);
+        $this->enter($conn, $room, null, null);
+    }
+
+    /**
+     * Our connection enters $room. After a reconnect ($since: the id of the
+     * last message the client has) it resumes the room's history after that
+     * message; otherwise, or when that is not possible (the id is too old, or
+     * the epoch says the history was lost), the client gets the last HISTORY
+     * messages and replaces what it shows.
+     */
+    private function enter(Connection $conn, string $room, ?string $since, ?string $epoch): void
+    {
+        $me = $conn->data;
+        if ($me->room !== '') {
+            $conn->unsubscribe("room:{$me->room}");
+            $conn->unsubscribe("notices:{$me->room}");
+            $conn->leave("room:{$me->room}");    // its "leave" event tells the old room
+        }
+        $me->room = $room;
+        $me->claim['r'] = $room;
+        $conn->join(NICKS, self::json($me->claim));
+        $conn->join("room:$room", $me->nick);   // its "join" event tells the new room
+        $conn->subscribe("notices:$room");
+        $topic = "room:$room";
+        // resume() queues the missed messages at once and subscribes: they
+        // reach the client before the "room" message below, which then
+        // tells it to keep its list.
+        $resumed = $since !== null ? $conn->resume($topic, $since, $epoch) : null;
+        if ($since === null) {
+            $conn->subscribe($topic);
+        }
+        $snapshot = [
+            'type' => 'room',
+            'room' => $room,
+            'users' => $this->usersIn($room),
+            'epoch' => $this->server->historyEpoch($topic),
+        ];
+        if ($resumed === null) {
+            // Read in the same handler as the subscription: nothing can fall between the two.
+            $snapshot['history'] = array_map(
+                fn (array $h) => json_decode($h['data'], true),
+                $this->server->history($topic, HISTORY),
+            );
+        } else {
+            $snapshot['resumed'] = $resumed;
+        }
+        $this->send($conn, $snapshot);
+        echo match (true) {
+            $since === null => "{$me->nick} joined #$room\n",
+            $resumed === null => "{$me->nick} rejoined #$room: history reloaded (gap)\n",
+            default => "{$me->nick} rejoined #$room: resumed $resumed messages\n",
+        };
     }
 
     /** {"type":"say","text":"hello"} */
@@ -376,38 +381,29 @@ final class Chat
     {
         $me = $conn->data;
         $text = self::text(self::field($msg, 'text'));
-        $message = ['type' => 'message', 'room' => $me->room, 'from' => $me->nick, 'text' => $text, 'ts' => self::now()];
-        // Most recently active room last: forgetIdleRooms() drops the coldest first.
-        // (With workers, each worker keeps the history of the messages its own users sent.)
-        $lines = $this->history[$me->room] ?? [];
-        unset($this->history[$me->room]);
-        $lines[] = $message;
-        $this->history[$me->room] = array_slice($lines, -HISTORY);
-        $this->forgetIdleRooms();
+        // The id goes both into the message (where the client reads it) and
+        // into the history (where resume() looks it up).
+        $id = bin2hex(random_bytes(8));
+        $message = ['type' => 'message', 'id' => $id, 'room' => $me->room, 'from' => $me->nick, 'text' => $text, 'ts' => self::now()];
         // Sent to the sender as well: seeing it come back confirms delivery.
-        $this->publish($me->room, $message);
+        $this->server->publish("room:{$me->room}", self::json($message), id: $id);
     }
 
     /** {"type":"msg","to":"bob","text":"psst"} */
     private function privateMessage(Connection $conn, array $msg): void
     {
         $to = $this->member(self::field($msg, 'to'));
-        if ($to['id'] === $this->uid($conn)) {
+        if ($this->isMine($to, $conn)) {
             throw new ChatError('bad_target', 'You cannot send a private message to yourself.');
         }
         $message = self::json([
             'type' => 'private',
             'from' => $conn->data->nick,
-            'to' => $to['nick'],
+            'to' => $to['n'],
             'text' => self::text(self::field($msg, 'text')),
             'ts' => self::now(),
         ]);
-        $target = $this->local[$to['id']] ?? null;
-        if ($target !== null) {
-            $target->send($message);
-        } else {
-            $this->record(['t' => 'pm', 'id' => $to['id'], 'data' => $message]); // the worker that holds it delivers
-        }
+        $this->toHolder($to, ['t' => 'pm', 'data' => $message]);
         $conn->send($message);
     }
 
@@ -430,19 +426,102 @@ final class Chat
             throw new ChatError('forbidden', 'Only moderators can kick: use /mod TOKEN first.');
         }
         $target = $this->member(self::field($msg, 'nick'));
-        if ($target['id'] === $this->uid($conn)) {
+        if ($this->isMine($target, $conn)) {
             throw new ChatError('bad_target', 'You cannot kick yourself.');
         }
         $reason = self::text(self::field($msg, 'reason', 'No reason given'), 200);
-        $local = $this->local[$target['id']] ?? null;
-        if ($local !== null) {
-            $this->kickLocal($local, $conn->data->nick, $reason);
+        $this->toHolder($target, ['t' => 'kick', 'by' => $conn->data->nick, 'reason' => $reason]);
+        if ($target['r'] !== $conn->data->room) { // otherwise the leave notice says it
+            $this->send($conn, ['type' => 'notice', 'text' => "{$target['n']} was kicked.", 'ts' => self::now()]);
+        }
+    }
+
+    // ------------------------------------------------------------ presence events
+
+    /** "join": fired once per change, in the process that holds the connection. */
+    public function onJoin(string $topic, int $connId, string $info, int $worker): void
+    {
+        if (!str_starts_with($topic, 'room:')) {
+            return; // "nicks": a claim, or a claim that moved to another room
+        }
+        // A tab that reconnected while its old connection had not left yet
+        // (a takeover): the room did not change for its users.
+        if ($this->countNick($topic, $info) > 1) {
+            return;
+        }
+        // Not to the newcomer itself: its "room" message says it all.
+        $self = $worker === $this->server->workerId() ? ($this->local[$connId] ?? null) : null;
+        $this->publishNotice(substr($topic, 5), ['type' => 'join', 'nick' => $info], $self);
+    }
+
+    /**
+     * "leave": fired once per change, where the connection was (a room
+     * switch, a close), or for the members of a crashed worker or server
+     * in one live process: those have no reason of ours, they were lost.
+     */
+    public function onLeave(string $topic, int $connId, string $info, int $worker): void
+    {
+        if (!str_starts_with($topic, 'room:')) {
+            return;
+        }
+        $fields = ['reason' => 'lost'];
+        if ($worker === $this->server->workerId()) {
+            if (isset($this->gone[$connId])) {
+                $fields = $this->gone[$connId];
+                unset($this->gone[$connId]);
+            } elseif (isset($this->local[$connId])) {
+                $fields = ['reason' => 'left'];  // still here: it switched rooms
+            }
+        }
+        if ($this->countNick($topic, $info) > 0) {
+            return; // the same user is still there through a newer connection
+        }
+        $this->publishNotice(substr($topic, 5), ['type' => 'leave', 'nick' => $info] + $fields);
+    }
+
+    /** How many members of a room's presence go by this nickname. */
+    private function countNick(string $topic, string $nick): int
+    {
+        return count(array_filter($this->server->presence($topic), fn (array $m) => $m['info'] === $nick));
+    }
+
+    // ------------------------------------------------------------ records
+
+    /**
+     * Acts on the connection that holds a claim: here, or through a record
+     * that every process receives (sendToWorkers(), carried to every server
+     * by the broker) and only the holder's process applies.
+     */
+    private function toHolder(array $holder, array $record): void
+    {
+        $record += ['p' => $holder['p'], 'id' => $holder['id']];
+        if ($holder['p'] === $this->tag) {
+            $this->apply($record);
         } else {
-            $this->record(['t' => 'kick', 'id' => $target['id'], 'by' => $conn->data->nick, 'reason' => $reason]);
+            $this->server->sendToWorkers(self::json($record));
         }
-        if ($target['room'] !== $conn->data->room) { // otherwise the leave notice says it
-            $this->send($conn, ['type' => 'notice', 'text' => "{$target['nick']} was kicked.", 'ts' => self::now()]);
+    }
+
+    public function onWorkerMessage(string $data, int $fromWorker): void
+    {
+        $r = json_decode($data, true, 8, JSON_THROW_ON_ERROR);
+        if (($r['p'] ?? null) === $this->tag) {
+            $this->apply($r);
         }
+    }
+
+    private function apply(array $r): void
+    {
+        $conn = $this->local[$r['id']] ?? null;
+        if ($conn === null || !$conn->isOpen()) {
+            return;
+        }
+        match ($r['t']) {
+            'pm' => $conn->send($r['data']),
+            'kick' => $this->kickLocal($conn, $r['by'], $r['reason']),
+            'replace' => $this->replaceLocal($conn),
+            default => null,
+        };
     }
 
     private function kickLocal(Connection $target, string $by, string $reason): void
@@ -454,215 +533,138 @@ final class Chat
         $target->close(4000, self::cut($reason, 123));
     }
 
-    // ------------------------------------------------------------ records
-
-    /** Every worker applies every record, in the same order (at once without workers). */
-    private function record(array $r): void
+    private function replaceLocal(Connection $old): void
     {
-        if ($this->cluster) {
-            $this->server->sendToWorkers(self::json($r));
-        } else {
-            $this->apply($r);
-        }
+        $old->data->replaced = true;
+        $old->close(4001, 'Replaced by a newer connection');
     }
 
-    private function apply(array $r): void
-    {
-        match ($r['t']) {
-            'claim' => $this->applyClaim($r),
-            'move' => $this->applyMove($r),
-            'leave' => $this->applyLeave($r['id']),
-            'purge' => $this->applyPurge($r['pid'], $r['host'] ?? $this->host),
-            'state' => $this->applyState($r['tag'], $r['members']),
-            'pm' => isset($this->local[$r['id']]) ? $this->local[$r['id']]->send($r['data']) : null,
-            'kick' => isset($this->local[$r['id']]) ? $this->kickLocal($this->local[$r['id']], $r['by'], $r['reason']) : null,
-            default => null,
-        };
-    }
-
-    /** The first claim of a nickname wins; a later one only with the holder's session. */
-    private function applyClaim(array $r): void
-    {
-        $key = self::key($r['nick']);
-        $holder = $this->members[$key] ?? null;
-        $conn = $this->local[$r['id']] ?? null; // the claimant, if it is ours and still open
-        if ($holder !== null) {
-            // Taken, unless the holder is this very browser tab coming back
-            // after a network drop before the server noticed the old socket died.
-            if ($r['session'] === null || !hash_equals($holder['session'], $r['session'])) {
-                if ($conn !== null) {
-                    $this->error($conn, 'nick_taken', "The nickname \"{$r['nick']}\" is taken.", 'join');
-                    $this->settled($conn);
-                }
-                return;
-            }
-            unset($this->members[$key], $this->keyOf[$holder['id']]);
-            $old = $this->local[$holder['id']] ?? null;
-            if ($old !== null) {
-                $old->unsubscribe("room:{$holder['room']}");
-                $old->data->nick = ''; // its close event must not announce a leave
-                $old->close(4001, 'Replaced by a newer connection');
-            }
-            if ($conn !== null) {
-                $this->publish($holder['room'], ['type' => 'leave', 'nick' => $holder['nick'], 'reason' => 'lost']);
-            }
-        }
-        $this->members[$key] = [
-            'id' => $r['id'], 'pid' => $r['pid'], 'host' => $r['host'], 'w' => $r['w'],
-            'nick' => $r['nick'], 'room' => $r['room'], 'session' => $r['new'],
-        ];
-        $this->keyOf[$r['id']] = $key;
-        if ($this->cluster) {
-            $this->roomsChanged();
-        }
-        if ($conn !== null) {
-            $me = $conn->data;
-            $me->nick = $r['nick'];
-            $me->session = $r['new'];
-            $welcome = ['type' => 'welcome', 'nick' => $r['nick'], 'session' => $r['new']];
-            if ($this->cluster) {
-                $welcome['worker'] = $this->server->workerId(); // which worker holds you (for tests)
-            }
-            $this->send($conn, $welcome);
-            $this->enterLocal($conn, $r['room']);
-            $this->settled($conn);
-        }
-    }
-
-    private function applyMove(array $r): void
-    {
-        $key = $this->keyOf[$r['id']] ?? null;
-        if ($key !== null) {
-            $this->members[$key]['room'] = $r['room'];
-        }
-        $conn = $this->local[$r['id']] ?? null;
-        if ($conn !== null) {
-            $this->enterLocal($conn, $r['room']);
-            $this->settled($conn);
-        } elseif ($this->cluster) {
-            $this->roomsChanged();
-        }
-    }
-
-    private function applyLeave(string $id): void
-    {
-        $key = $this->keyOf[$id] ?? null;
-        unset($this->keyOf[$id]);
-        if ($key !== null && ($this->members[$key]['id'] ?? null) === $id) {
-            unset($this->members[$key]);
-            if ($this->cluster) {
-                $this->roomsChanged();
-            }
-        }
-    }
-
-    /** The worker process $pid of $host is gone: its users are. Each worker tells its own users in those rooms. */
-    private function applyPurge(int $pid, string $host): void
-    {
-        foreach ($this->members as $key => $m) {
-            if ($m['pid'] !== $pid || $m['host'] !== $host) {
-                continue;
-            }
-            unset($this->members[$key], $this->keyOf[$m['id']]);
-            $notice = self::json(['type' => 'leave', 'nick' => $m['nick'], 'reason' => 'lost', 'room' => $m['room'], 'ts' => self::now()]);
-            foreach ($this->local as $conn) {
-                if ($conn->data->nick !== '' && $conn->data->room === $m['room']) {
-                    $conn->send($notice);
-                }
-            }
-            echo "{$m['nick']} dropped: worker {$m['w']} (pid $pid) is gone\n";
-        }
-        $this->roomsChanged();
-    }
-
-    /** Every 2 s: a worker process that holds users but no longer exists gets a "purge" record. */
-    private function purgeDeadWorkers(): void
-    {
-        if (!$this->synced || !function_exists('posix_kill')) {
-            return;
-        }
-        $now = hrtime(true) / 1e9;
-        // Only processes of this machine can be checked (another server's machine checks its own).
-        $here = array_filter($this->members, fn (array $m) => $m['host'] === $this->host);
-        foreach (array_unique(array_column($here, 'pid')) as $pid) {
-            if ($pid === $this->pid || ($this->purged[$pid] ?? 0) > $now - 10) {
-                continue;
-            }
-            if (!posix_kill($pid, 0) && posix_get_last_error() === 3 /* ESRCH */) {
-                $this->purged[$pid] = $now;
-                $this->record(['t' => 'purge', 'pid' => $pid, 'host' => $this->host]);
-            }
-        }
-    }
+    // ------------------------------------------------------------ what the presence says
 
     /**
-     * Process $tag's own users after our links to Redis came back: they
-     * replace what we had from it (records lost in the outage included). A
-     * nickname that someone else holds here stays theirs.
+     * Every REFRESH_MS: the room list and the user lists of our members'
+     * rooms, sent to our connections when they changed; and a nickname held
+     * twice (two claims that did not see each other in time, see settle())
+     * is given to the claim that beats the other.
      */
-    private function applyState(string $tag, array $members): void
+    private function refresh(): void
     {
-        if ($tag === $this->tag) {
-            return;
-        }
-        $before = $after = [];   // "room nick" => [room, nick]: who was and is where
-        foreach ($this->members as $key => $m) {
-            if (str_starts_with($m['id'], "$tag.")) {
-                unset($this->members[$key], $this->keyOf[$m['id']]);
-                $before["{$m['room']} {$m['nick']}"] = [$m['room'], $m['nick']];
-            }
-        }
-        foreach ($members as $m) {
-            $key = self::key($m['nick']);
-            if (!isset($this->members[$key])) {
-                $this->members[$key] = $m;
-                $this->keyOf[$m['id']] = $key;
-                $after["{$m['room']} {$m['nick']}"] = [$m['room'], $m['nick']];
-            }
-        }
-        // The join and leave notices that the outage swallowed, to our own users in those rooms.
-        $notices = [];
-        foreach (array_diff_key($after, $before) as [$room, $nick]) {
-            $notices[] = ['type' => 'join', 'nick' => $nick, 'room' => $room];
-        }
-        foreach (array_diff_key($before, $after) as [$room, $nick]) {
-            $notices[] = ['type' => 'leave', 'nick' => $nick, 'reason' => 'lost', 'room' => $room];
-        }
-        foreach ($notices as $n) {
+        $rooms = self::json(['type' => 'rooms', 'rooms' => $this->rooms()]);
+        if ($rooms !== $this->roomsSent) {
+            $this->roomsSent = $rooms;
             foreach ($this->local as $conn) {
-                if ($conn->data->nick !== '' && $conn->data->room === $n['room']) {
-                    $this->send($conn, $n + ['ts' => self::now()]);
+                $conn->send($rooms);
+            }
+        }
+        $byRoom = [];
+        foreach ($this->local as $conn) {
+            if ($conn->data->nick !== '' && $conn->data->room !== '') {
+                $byRoom[$conn->data->room][] = $conn;
+            }
+        }
+        $sent = [];
+        foreach ($byRoom as $room => $conns) {
+            $room = (string) $room;
+            $users = self::json(['type' => 'users', 'room' => $room, 'users' => $this->usersIn($room)]);
+            $sent[$room] = $users;
+            if ($users !== ($this->usersSent[$room] ?? null)) {
+                foreach ($conns as $conn) {
+                    $conn->send($users);
                 }
             }
         }
-        $this->roomsChanged();
+        $this->usersSent = $sent;
+        $this->resolveConflicts();
     }
 
-    /** A connection's id among every process of every server (the member id in records). */
-    private function uid(Connection $conn): string
+    private function resolveConflicts(): void
     {
-        return "{$this->tag}.{$conn->id}";
-    }
-
-    /** Our connection enters $room (its record came back), leaving the current one. */
-    private function enterLocal(Connection $conn, string $room): void
-    {
-        $me = $conn->data;
-        if ($me->room !== '') {
-            $conn->unsubscribe("room:{$me->room}");
-            $this->publishLeave($conn, ['reason' => 'left']);
+        $byKey = [];
+        foreach ($this->claims() as $c) {
+            $byKey[$c['k']][] = $c;
         }
-        $me->room = $room;
-        $conn->subscribe("room:$room");
-        $this->send($conn, [
-            'type' => 'room',
-            'room' => $room,
-            'users' => $this->usersIn($room),
-            'history' => $this->history[$room] ?? [],
-        ]);
-        $this->publish($room, ['type' => 'join', 'nick' => $me->nick], except: $conn);
-        $this->roomsChanged();
-        echo "{$me->nick} joined #$room\n";
+        foreach ($this->local as $conn) {
+            $me = $conn->data;
+            if ($me->nick === '' || count($byKey[$me->claim['k']] ?? []) < 2) {
+                continue;
+            }
+            $mine = $me->claim + ['id' => $conn->id];
+            foreach ($byKey[$me->claim['k']] as $other) {
+                if ($this->isMine($other, $conn) || !self::beats($other, $mine)) {
+                    continue;
+                }
+                if ($other['f'] === $mine['s']) {
+                    $this->replaceLocal($conn);     // our session was taken over
+                } else {
+                    $conn->close(4002, 'Nickname claimed first elsewhere');
+                }
+                break;
+            }
+        }
+    }
+
+    /** @return list<array{n: string, k: string, r: string, t: float, p: string, s: string, f: ?string, id: int}> every claim */
+    private function claims(): array
+    {
+        $claims = [];
+        foreach ($this->server->presence(NICKS) as $m) {
+            $c = json_decode($m['info'], true);
+            if (is_array($c)) {
+                $claims[] = $c + ['id' => $m['id']];
+            }
+        }
+        return $claims;
+    }
+
+    /** @return list<array> the claims of one nickname key, the winning one first */
+    private function claimsOf(string $key): array
+    {
+        $found = array_values(array_filter($this->claims(), fn (array $c) => $c['k'] === $key));
+        usort($found, fn (array $a, array $b) => self::beats($a, $b) ? -1 : (self::beats($b, $a) ? 1 : 0));
+        return $found;
+    }
+
+    private function isMine(array $claim, Connection $conn): bool
+    {
+        return $claim['p'] === $this->tag && $claim['id'] === $conn->id;
+    }
+
+    /** The member who holds $nick (the winning claim), for a private message or a kick. */
+    private function member(string $nick): array
+    {
+        return $this->claimsOf(self::key($nick))[0]
+            ?? throw new ChatError('no_such_user', "Nobody called \"$nick\" is online.");
+    }
+
+    /** Counts every room's members from the "nicks" presence; the default rooms always show. */
+    private function rooms(): array
+    {
+        $rooms = array_fill_keys(DEFAULT_ROOMS, 0);
+        foreach ($this->claims() as $c) {
+            $rooms[$c['r']] = ($rooms[$c['r']] ?? 0) + 1;
+        }
+        $list = [];
+        foreach ($rooms as $name => $users) {
+            $list[] = ['name' => (string) $name, 'users' => $users];
+        }
+        return $list;
+    }
+
+    /** @return list<string> the room's user list: its presence */
+    private function usersIn(string $room): array
+    {
+        $nicks = array_values(array_unique(array_column($this->server->presence("room:$room"), 'info')));
+        natcasesort($nicks);
+        return array_values($nicks);
+    }
+
+    private function checkRoomLimit(string $room): void
+    {
+        $open = array_unique(array_column($this->claims(), 'r'));
+        $exists = in_array($room, DEFAULT_ROOMS, true) || in_array($room, $open, true);
+        if (!$exists && count($open) >= MAX_ROOMS) {
+            throw new ChatError('too_many_rooms', 'Too many rooms are open: join an existing one.');
+        }
     }
 
     /**
@@ -696,103 +698,6 @@ final class Chat
         return true;
     }
 
-    private function publishLeave(Connection $conn, array $fields): void
-    {
-        $this->publish($conn->data->room, ['type' => 'leave', 'nick' => $conn->data->nick] + $fields, except: $conn);
-        $this->roomsChanged();
-    }
-
-    /** Room list updates are coalesced: one broadcast per 100 ms at most, however many joins. */
-    private function roomsChanged(): void
-    {
-        if ($this->roomsDirty) {
-            return;
-        }
-        $this->roomsDirty = true;
-        $this->server->after(100, function () {
-            $this->roomsDirty = false;
-            $rooms = self::json(['type' => 'rooms', 'rooms' => $this->rooms()]);
-            if (!$this->cluster) {
-                $this->server->broadcast($rooms);
-                return;
-            }
-            // Every worker saw the same records: each one tells its own connections.
-            foreach ($this->local as $conn) {
-                $conn->send($rooms);
-            }
-        });
-    }
-
-    /** @return list<array{name: string, users: int}> */
-    private function rooms(): array
-    {
-        $rooms = array_fill_keys(DEFAULT_ROOMS, 0);
-        if ($this->cluster) {
-            // Subscriber counts are per worker: count the shared user list instead.
-            foreach ($this->members as $m) {
-                $rooms[$m['room']] = ($rooms[$m['room']] ?? 0) + 1;
-            }
-        } else {
-            foreach ($this->server->topics() as $topic => $subscribers) {
-                if (str_starts_with($topic, 'room:')) {
-                    $rooms[substr($topic, 5)] = $subscribers;
-                }
-            }
-        }
-        $list = [];
-        foreach ($rooms as $name => $users) {
-            $list[] = ['name' => (string) $name, 'users' => $users];
-        }
-        return $list;
-    }
-
-    /** @return list<string> */
-    private function usersIn(string $room): array
-    {
-        $nicks = [];
-        foreach ($this->members as $m) {
-            if ($m['room'] === $room) {
-                $nicks[] = $m['nick'];
-            }
-        }
-        natcasesort($nicks);
-        return array_values($nicks);
-    }
-
-    private function checkRoomLimit(string $room): void
-    {
-        if ($this->cluster) {
-            $open = array_unique(array_column($this->members, 'room'));
-            $exists = in_array($room, DEFAULT_ROOMS, true) || in_array($room, $open, true);
-            $count = count($open);
-        } else {
-            $exists = in_array($room, DEFAULT_ROOMS, true) || $this->server->subscribers("room:$room") > 0;
-            $count = count($this->server->topics());
-        }
-        if (!$exists && $count >= MAX_ROOMS) {
-            throw new ChatError('too_many_rooms', 'Too many rooms are open: join an existing one.');
-        }
-    }
-
-    /** Keeps the history of at most MAX_ROOMS rooms, dropping the least recently active empty ones. */
-    private function forgetIdleRooms(): void
-    {
-        foreach ($this->history as $room => $_) {
-            if (count($this->history) <= MAX_ROOMS) {
-                return;
-            }
-            if (!in_array($room, DEFAULT_ROOMS, true) && $this->server->subscribers("room:$room") === 0) {
-                unset($this->history[$room]);
-            }
-        }
-    }
-
-    /** @return array{id: string, pid: int, host: string, w: int, nick: string, room: string, session: string} */
-    private function member(string $nick): array
-    {
-        return $this->members[self::key($nick)] ?? throw new ChatError('no_such_user', "Nobody called \"$nick\" is online.");
-    }
-
     private function send(Connection $conn, array $message): void
     {
         $conn->send(self::json($message));
@@ -803,10 +708,11 @@ final class Chat
         $this->send($conn, ['type' => 'error', 'code' => $code, 'message' => $text, 'request' => $request]);
     }
 
-    private function publish(string $room, array $message, ?Connection $except = null): void
+    /** Join and leave notices go to "notices:<room>", a topic without history, beside the room's messages. */
+    private function publishNotice(string $room, array $message, ?Connection $except = null): void
     {
         $message += ['room' => $room, 'ts' => self::now()];
-        $this->server->publish("room:$room", self::json($message), false, $except);
+        $this->server->publish("notices:$room", self::json($message), false, $except);
     }
 
     private static function field(array $msg, string $name, ?string $default = null): string
@@ -829,6 +735,12 @@ final class Chat
             throw new ChatError('nick_reserved', "The nickname \"$nick\" is reserved.");
         }
         return $nick;
+    }
+
+    /** What the "nicks" presence shows of a session: enough to check it, useless to steal it. */
+    private static function sessionHash(string $session): string
+    {
+        return substr(hash('sha256', $session), 0, 32);
     }
 
     /** Two nicknames that only differ in case or punctuation belong to the same person. */
@@ -918,9 +830,12 @@ $options = [
 if ($workers > 1) {
     $options['workers'] = $workers;          // N processes accept and run the handlers
 }
+// Each room's last messages, kept by the server (by Redis with --redis) for
+// newcomers and for pages that resume after a reconnect; no other topic keeps any.
+$options['history'] = ['size' => 0, 'topics' => ['room:*' => ['size' => HISTORY, 'ttl' => HISTORY_TTL]]];
 $redis = isset($opts['redis']) ? (string) $opts['redis'] : null;
 if ($redis !== null) {
-    $options['broker'] = $redis;             // rooms, and the user list's records, reach every server
+    $options['broker'] = $redis;             // rooms, presence and histories are shared by every server
     $options['broker_prefix'] = 'chat';
 }
 $tls = isset($opts['tls-cert'], $opts['tls-key']);
@@ -970,6 +885,8 @@ $server->on('message', $chat->onMessage(...));
 $server->on('close', $chat->onClose(...));
 $server->on('workerStart', $chat->onWorkerStart(...));
 $server->on('workerMessage', $chat->onWorkerMessage(...));
+$server->on('join', $chat->onJoin(...));
+$server->on('leave', $chat->onLeave(...));
 // A bug in a handler closes that one connection (1011) and the room goes on.
 $server->on('error', function (Throwable $e, ?Connection $conn) {
     fprintf(STDERR, "error%s: %s\n", $conn ? " (connection {$conn->id})" : '', $e);

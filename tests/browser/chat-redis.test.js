@@ -6,11 +6,11 @@
 // Server A (one process) runs; alice joins it. Then the test asks
 // chat-redis.sh (which owns every process) to start server B (two workers):
 // a server that starts late. bob joins B and must see alice (B's processes
-// got A's list through the hello and snapshot records), and alice sees bob.
+// got A's presence when B joined the cluster), and alice sees bob.
 // They talk in the room both ways and exchange private messages both ways.
 // Then Redis is SIGKILLed, carol joins A during the outage, and Redis is
 // restarted on the same port: bob's user list gets carol once B's link is
-// back (resync), and carol and bob talk across the servers.
+// back (the nodes exchange their presence), and carol and bob talk across the servers.
 // A request to the script is a file CONTROL_DIR/<name>; its answer is
 // CONTROL_DIR/<name>.done. Every wait is on a condition with a timeout.
 'use strict';

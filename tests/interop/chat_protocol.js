@@ -332,6 +332,41 @@ step('newcomers get the last 50 messages of the room', async () => {
   for (const t of [...talkers, late]) await t.close();
 });
 
+step('messages carry ids; a rejoin with the last id and epoch resumes, exactly once; a gap reloads', async () => {
+  const a = await joined('resumer', 'resume');
+  assert(/^[0-9a-f]{16}$/.test(a.room.epoch), `epoch ${a.room.epoch}`);
+  const first = await a.say('before the drop');
+  assert(typeof first.id === 'string' && first.id !== '', `message id ${first.id}`);
+  const session = a.welcome.session;
+  await a.close();
+  const b = await joined('resumeb', 'resume');
+  for (let i = 1; i <= 3; i++) await b.say(`missed ${i}`);
+  // Back with the last id seen: the three missed messages, then the "room" message without history.
+  const c = await Client.open('resumer');
+  c.send({ type: 'join', nick: 'resumer', room: 'resume', session, since: first.id, epoch: a.room.epoch });
+  await c.next((m) => m.type === 'welcome', 'welcome');
+  const room = await c.next((m) => m.type === 'room', 'room');
+  equal([room.resumed, room.history], [3, undefined], 'resumed count, no history');
+  const replayed = c.inbox.filter((m) => m.type === 'message').map((m) => m.text);
+  equal(replayed, ['missed 1', 'missed 2', 'missed 3'], 'replayed messages, in order, before the room message');
+  c.inbox = c.inbox.filter((m) => m.type !== 'message');
+  await b.say('live again');
+  await c.next((m) => m.type === 'message' && m.text === 'live again', 'the live stream');
+  assert(!c.inbox.some((m) => m.type === 'message'), `a message came twice: ${JSON.stringify(c.inbox)}`);
+  await c.close();
+  // Another epoch, or an id the room never had: the whole history again.
+  for (const [since, epoch] of [[first.id, '0000000000000000'], ['no-such-id', a.room.epoch]]) {
+    const d = await Client.open('resumer');
+    d.send({ type: 'join', nick: 'resumer', room: 'resume', since, epoch });
+    await d.next((m) => m.type === 'welcome', 'welcome');
+    const r = await d.next((m) => m.type === 'room', 'room');
+    equal(r.history.map((m) => m.text), ['before the drop', 'missed 1', 'missed 2', 'missed 3', 'live again'], `reload for ${since}/${epoch}`);
+    equal(r.resumed, undefined, 'no resumed count on a reload');
+    await d.close();
+  }
+  await b.close();
+});
+
 step('kick needs /mod with the right token; the kicked user gets the reason and close 4000', async () => {
   bob.send({ type: 'kick', nick: 'alice', reason: 'nope' });
   await bob.error('forbidden');

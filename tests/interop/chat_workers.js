@@ -200,6 +200,11 @@ step('room messages cross workers, in both directions', async () => {
   await bob.next((m) => m.type === 'message' && m.from === 'alice' && m.text === 'hello from worker ' + alice.worker, 'alice\'s message');
   bob.send({ type: 'say', text: 'hi back' });
   await alice.next((m) => m.type === 'message' && m.from === bob.nick && m.text === 'hi back', 'bob\'s message');
+  // The history is the server's, not a worker's: a newcomer on either worker gets both lines.
+  const late = await joined('historian');
+  const texts = late.room.history.map((m) => m.text);
+  assert(texts.includes('hello from worker ' + alice.worker) && texts.includes('hi back'), `history on worker ${late.worker}: ${texts}`);
+  await late.close();
 });
 
 step('private messages reach a user on the other worker, and the sender', async () => {

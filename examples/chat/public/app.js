@@ -36,6 +36,11 @@
     moderator: false,
     users: [],
     rooms: [],
+    // The room's history as this page shows it: the id of the last message
+    // and the history's epoch. After a reconnect the server resumes from
+    // there (only what was missed comes), or reloads the list when it can't.
+    lastId: null,
+    epoch: null,
     kicked: null,
     attempt: 0,
     retryTimer: 0,
@@ -54,7 +59,10 @@
     ws.addEventListener('open', () => {
       if (state.nick) {
         // Back after a drop (or a page reload): rejoin as before.
-        send({ type: 'join', nick: state.nick, room: state.room, session: state.session || undefined });
+        send({
+          type: 'join', nick: state.nick, room: state.room, session: state.session || undefined,
+          since: state.lastId || undefined, epoch: state.epoch || undefined,
+        });
       } else {
         setStatus('connecting', 'Pick a nickname');
         setJoinBusy(false);
@@ -104,6 +112,13 @@
     if (event.code === 4001) {           // this nickname was taken over by a newer connection of ours
       showGone('Signed in elsewhere', 'A newer connection took over your nickname.', 'Reconnect');
       setStatus('offline', 'Disconnected');
+      return;
+    }
+    if (event.code === 4002) {           // two servers gave out our nickname at once: the other claim won
+      state.nick = null;
+      sessionStorage.removeItem('chat.nick');
+      showJoin('Someone else took that nickname first: choose another.');
+      connect();
       return;
     }
     if (state.wasJoined && state.attempt === 0) notice('Connection lost.', 'error');
@@ -168,9 +183,22 @@
       state.room = m.room;
       sessionStorage.setItem('chat.room', m.room);
       state.users = m.users.slice();
-      ui.messages.replaceChildren();
-      for (const line of m.history) addMessage(line);
-      notice(state.wasJoined ? `Reconnected. You are back in #${m.room}.` : `You joined #${m.room}.`, 'self');
+      state.epoch = m.epoch;
+      if (m.history) {
+        // A new room, a first visit, or a gap the server could not fill: start over.
+        ui.messages.replaceChildren();
+        state.lastId = null;
+        for (const line of m.history) addMessage(line);
+      }
+      // Otherwise the server resumed: the messages we missed came before this, and our list stands.
+      if (!state.wasJoined) {
+        notice(`You joined #${m.room}.`, 'self');
+      } else if (m.history) {
+        notice(`Reconnected. You are back in #${m.room}.`, 'self');
+      } else {
+        const missed = m.resumed === 1 ? '1 missed message' : `${m.resumed} missed messages`;
+        notice(`Reconnected. You are back in #${m.room} (${missed}).`, 'self');
+      }
       state.wasJoined = false;
       ui.roomName.textContent = m.room;
       ui.input.placeholder = `Message #${m.room}`;
@@ -200,6 +228,13 @@
 
     message(m) {
       if (m.room === state.room) addMessage(m);
+    },
+
+    // The room's user list, as the server's presence shows it (sent when it changes).
+    users(m) {
+      if (m.room !== state.room) return;
+      state.users = m.users.slice();
+      renderUsers();
     },
 
     private(m) {
@@ -305,6 +340,10 @@
     const li = document.createElement('li');
     li.className = 'msg' + (isPrivate ? ' private' : '') + (m.from === state.nick ? ' own' : '');
     li.dataset.from = m.from;
+    if (m.id) {
+      li.dataset.id = m.id;
+      if (!isPrivate) state.lastId = m.id;
+    }
 
     const last = ui.messages.lastElementChild;
     if (!isPrivate && last && last.classList.contains('msg') && !last.classList.contains('private')
