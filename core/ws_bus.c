@@ -192,6 +192,25 @@ int ws_bus_send_route(ws_bus_link_t *link, const ws_bus_route_t *r)
 	return ws_bus_send(link, WS_BUS_ROUTE, h, hl, r->topic, r->topic_len, r->data, r->len);
 }
 
+void ws_bus_buf_put(ws_bus_buf_t *b, const void *data, size_t n)
+{
+	if (b->failed || n == 0) {
+		return;
+	}
+	if (grow(&b->p, &b->cap, b->len + n) != 0) {
+		b->failed = 1;
+		return;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+void ws_bus_buf_free(ws_bus_buf_t *b)
+{
+	ws_free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
 int ws_bus_route_decode(const uint8_t *p, size_t len, ws_bus_route_t *out)
 {
 	if (len < WS_BUS_ROUTE_HEAD) {

@@ -146,6 +146,18 @@ int ws_bus_drain_sync(ws_bus_link_t *link, int timeout_ms);
  */
 int ws_bus_wait_sync(ws_bus_link_t *link, int timeout_ms, const int *done);
 
+/* A growable byte buffer for building a record's payload (STATS, CLUSTER). */
+typedef struct ws_bus_buf {
+	uint8_t *p;
+	size_t len, cap;
+	int failed;              /* memory ran out: every later put is a no-op; send nothing */
+} ws_bus_buf_t;
+
+/* Appends n bytes (doubling the buffer as needed). */
+void ws_bus_buf_put(ws_bus_buf_t *b, const void *data, size_t n);
+/* Frees the bytes and empties the buffer. */
+void ws_bus_buf_free(ws_bus_buf_t *b);
+
 /* Decodes a WS_BUS_ROUTE payload.  Returns 0, or -1 if malformed. */
 int ws_bus_route_decode(const uint8_t *p, size_t len, ws_bus_route_t *out);
 /* Sends a presence record. */

@@ -1128,42 +1128,14 @@ static void sig_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events)
 
 /* ---------------------------------------------------------------- cluster view */
 
-typedef struct rbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int failed;
-} rbuf_t;
-
-static void put(rbuf_t *b, const void *data, size_t n)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + n) {
-			cap *= 2;
-		}
-		uint8_t *np = ws_realloc(b->p, cap);
-		if (np == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
 static void topic_total_cb(void *arg, ws_map_entry_t *e)
 {
-	rbuf_t *b = arg;
+	ws_bus_buf_t *b = arg;
 	uint16_t len = (uint16_t)e->key_len;
 	uint32_t count = (uint32_t)(uintptr_t)e->value;
-	put(b, &len, 2);
-	put(b, &count, 4);
-	put(b, e->key, e->key_len);
+	ws_bus_buf_put(b, &len, 2);
+	ws_bus_buf_put(b, &count, 4);
+	ws_bus_buf_put(b, e->key, e->key_len);
 }
 
 /* Every second: each worker's latest STATS, with subscribers per topic summed, to every worker. */
@@ -1173,11 +1145,11 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 	if (m->in_child) {
 		return;
 	}
-	rbuf_t b = { NULL, 0, 0, 0 };
+	ws_bus_buf_t b = { NULL, 0, 0, 0 };
 	ws_map_t topics;
 	ws_map_init(&topics);
 	uint16_t nw = 0;
-	put(&b, &nw, 2);
+	ws_bus_buf_put(&b, &nw, 2);
 	/* A worker's STATS: i32 pid, stats struct, u32 length + metrics snapshot, then its topics. */
 	const size_t fixed = 4 + sizeof(ws_server_stats_t);
 	for (size_t i = 0; i < m->nlinks_cap; i++) {
@@ -1192,8 +1164,8 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 			continue;
 		}
 		int16_t id = (int16_t)l->slot;
-		put(&b, &id, 2);
-		put(&b, l->stats, head);
+		ws_bus_buf_put(&b, &id, 2);
+		ws_bus_buf_put(&b, l->stats, head);
 		nw++;
 		const uint8_t *p = l->stats + head, *end = l->stats + l->stats_len;
 		while (end - p >= 6) {
@@ -1216,15 +1188,15 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 		memcpy(b.p, &nw, 2);
 	}
 	uint32_t nt = (uint32_t)topics.count;
-	put(&b, &nt, 4);
+	ws_bus_buf_put(&b, &nt, 4);
 	ws_map_each(&topics, topic_total_cb, &b);
 	ws_map_free(&topics);
 	if (m->broker) {
 		/* The node's broker counters ride at the end (read by ws_cluster.c). */
 		ws_broker_stats_t bs;
 		ws_broker_get_stats(m->broker, &bs);
-		put(&b, "B", 1);
-		put(&b, &bs, sizeof(bs));
+		ws_bus_buf_put(&b, "B", 1);
+		ws_bus_buf_put(&b, &bs, sizeof(bs));
 	}
 	if (!b.failed) {
 		for (size_t i = 0; i < m->nlinks_cap; i++) {
@@ -1233,7 +1205,7 @@ static void cluster_cb(ws_loop_t *loop, ws_timer_t *t)
 			}
 		}
 	}
-	ws_free(b.p);
+	ws_bus_buf_free(&b);
 	ws_timer_start(loop, t, ws_loop_now(loop) + WS_CLUSTER_INTERVAL_MS);
 }
 

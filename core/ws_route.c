@@ -415,42 +415,13 @@ static void bus_eof(ws_bus_link_t *link)
 	ws_server_stop(s);
 }
 
-/* A growable byte buffer for building records. */
-typedef struct rec_buf {
-	uint8_t *p;
-	size_t len, cap;
-	int failed;
-} rec_buf_t;
-
-static void rec_put(rec_buf_t *b, const void *data, size_t n)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap < b->len + n) {
-			cap *= 2;
-		}
-		uint8_t *np = ws_realloc(b->p, cap);
-		if (np == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
 static void stats_topic_cb(void *arg, const char *name, size_t len, size_t subscribers)
 {
 	uint16_t l = (uint16_t)len;
 	uint32_t n = (uint32_t)subscribers;
-	rec_put(arg, &l, 2);
-	rec_put(arg, &n, 4);
-	rec_put(arg, name, len);
+	ws_bus_buf_put(arg, &l, 2);
+	ws_bus_buf_put(arg, &n, 4);
+	ws_bus_buf_put(arg, name, len);
 }
 
 /*
@@ -460,21 +431,21 @@ static void stats_topic_cb(void *arg, const char *name, size_t len, size_t subsc
  */
 static void send_stats(ws_server_t *s)
 {
-	rec_buf_t b = { NULL, 0, 0, 0 };
+	ws_bus_buf_t b = { NULL, 0, 0, 0 };
 	ws_server_stats_t st;
 	ws_server_get_stats(s, &st);
 	int32_t pid = (int32_t)getpid();
-	rec_put(&b, &pid, sizeof(pid));
-	rec_put(&b, &st, sizeof(st));
+	ws_bus_buf_put(&b, &pid, sizeof(pid));
+	ws_bus_buf_put(&b, &st, sizeof(st));
 	const ws_metrics_t *mt = ws_server_metrics(s);
 	uint32_t ml = (uint32_t)sizeof(*mt);
-	rec_put(&b, &ml, sizeof(ml));
-	rec_put(&b, mt, ml);
+	ws_bus_buf_put(&b, &ml, sizeof(ml));
+	ws_bus_buf_put(&b, mt, ml);
 	ws_server_each_topic(s, stats_topic_cb, &b);
 	if (!b.failed) {
 		ws_bus_send(s->bus, WS_BUS_STATS, b.p, b.len, NULL, 0, NULL, 0);
 	}
-	ws_free(b.p);
+	ws_bus_buf_free(&b);
 }
 
 static void stats_timer_cb(ws_loop_t *loop, ws_timer_t *t)
