@@ -217,6 +217,13 @@ final class Server implements \Countable
     public function historyEpoch(?string $topic = null): string {}
 
     /**
+     * This node's id on the Redis broker: 16 hex digits, the "node" of its
+     * members in presence(); "" without the broker. The same in every worker
+     * of the node.
+     */
+    public function nodeId(): string {}
+
+    /**
      * Every member of a topic's presence, on every worker and, with the Redis
      * broker, every node (Connection::join()). Read locally: it never waits.
      *

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 2210c5e06f21a2aad40a4a7afa0c42056457ab52 */
+ * Stub hash: 0e0d1d94a0ef7d16dcf3385b8c75229623f90184 */
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_WebSocket_Server___construct, 0, 0, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, host, IS_STRING, 0, "\"0.0.0.0\"")
@@ -60,6 +60,9 @@ ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_historyEpoch, 0, 0, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, topic, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_nodeId, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_WebSocket_Server_presence, 0, 1, IS_ARRAY, 0)
@@ -188,6 +191,7 @@ ZEND_METHOD(WebSocket_Server, broadcast);
 ZEND_METHOD(WebSocket_Server, publish);
 ZEND_METHOD(WebSocket_Server, history);
 ZEND_METHOD(WebSocket_Server, historyEpoch);
+ZEND_METHOD(WebSocket_Server, nodeId);
 ZEND_METHOD(WebSocket_Server, presence);
 ZEND_METHOD(WebSocket_Server, subscribers);
 ZEND_METHOD(WebSocket_Server, topics);
@@ -241,6 +245,7 @@ static const zend_function_entry class_WebSocket_Server_methods[] = {
 	ZEND_ME(WebSocket_Server, publish, arginfo_class_WebSocket_Server_publish, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, history, arginfo_class_WebSocket_Server_history, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, historyEpoch, arginfo_class_WebSocket_Server_historyEpoch, ZEND_ACC_PUBLIC)
+	ZEND_ME(WebSocket_Server, nodeId, arginfo_class_WebSocket_Server_nodeId, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, presence, arginfo_class_WebSocket_Server_presence, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, subscribers, arginfo_class_WebSocket_Server_subscribers, ZEND_ACC_PUBLIC)
 	ZEND_ME(WebSocket_Server, topics, arginfo_class_WebSocket_Server_topics, ZEND_ACC_PUBLIC)

@@ -201,6 +201,13 @@ ZEND_METHOD(WebSocket_Server, historyEpoch)
 	RETURN_STRING(ws_server_history_epoch(srv->core, ZSTR_VAL(topic), ZSTR_LEN(topic)));
 }
 
+ZEND_METHOD(WebSocket_Server, nodeId)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	PHP_WS_SERVER_FETCH(srv);
+	RETURN_STRING(ws_server_node(srv->core));
+}
+
 typedef struct members_ctx {
 	zval *list;
 	const char *node;              /* ours */

@@ -27,6 +27,9 @@ $server->on('message', function (WebSocket\Connection $c, string $d) use ($serve
             sort($m);
             out('WHO', $topic, implode(' ', $m));
             break;
+        case 'node':
+            out('NODE', json_encode($server->nodeId()), json_encode(array_column($server->presence('room'), 'node')));
+            break;
         case 'errors':
             foreach ([fn () => $c->join(''), fn () => $c->join('t', str_repeat('x', 4097)), fn () => $c->leave(''), fn () => $server->presence('')] as $f) {
                 try { $f(); out('NO ERROR'); } catch (ValueError $e) { out('ERR', $e->getMessage()); }
@@ -49,6 +52,8 @@ $b->sendText('join lobby');
 echo $w->waitFor('JOIN'), "\n";
 $a->sendText('who room');
 echo $w->waitFor('WHO'), "\n";
+$a->sendText('node');
+echo $w->waitFor('NODE'), "\n";
 $a->sendText('join room alice2');
 echo $w->waitFor('CALL join'), "\n", $w->waitFor('JOIN'), "\n";
 $a->sendText('leave room');
@@ -77,6 +82,7 @@ CALL join c0 false
 JOIN room c1 bob 0
 JOIN lobby c1  0
 WHO room c0=alice@0 c1=bob@0
+NODE "" ["",""]
 CALL join c0 false
 JOIN room c0 alice2 0
 CALL leave c0 true

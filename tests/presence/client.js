@@ -311,9 +311,14 @@ async function nodes(urlA, urlB) {
   let r = await until(a1, ['a1', 'b1'], 'node A sees both');
   say(`JOINS_SEEN ${r.ms} ms`);
   await until(b1, ['a1', 'b1'], 'node B sees both');
-  // A member's node id is its own node's, the same seen from either side.
-  const viewA = await request(a1, 'presence:room', /^presence:/);
-  check(viewA.includes('b1'), 'b1 in the view of A');
+  // A member's node id is its own node's nodeId(), the same seen from either side (and from any worker).
+  const nodeA = (await request(a1, 'node', /^node:/)).slice(5);
+  const nodeB = (await request(b1, 'node', /^node:/)).slice(5);
+  check(/^[0-9a-f]{16}$/.test(nodeA) && /^[0-9a-f]{16}$/.test(nodeB) && nodeA !== nodeB, `node ids ${nodeA} ${nodeB}`);
+  for (const ws of [a1, b1]) {
+    const seen = JSON.parse((await request(ws, 'nodes:room', /^nodes:/)).slice(6));
+    check(seen.a1 === nodeA && seen.b1 === nodeB, `worker ${ws.worker} sees nodes ${JSON.stringify(seen)}, want a1=${nodeA} b1=${nodeB}`);
+  }
   b1.close();
   r = await until(a1, ['a1'], 'a close on B is seen on A');
   say(`CLOSE_SEEN ${r.ms} ms`);

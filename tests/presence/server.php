@@ -14,6 +14,8 @@
  *   pub:<k>                  publish "m:<k>" to "feed" with id <k>; reply "ack:<k>"
  *   last                     reply "last:<id of the newest message in feed's history>"
  *   epoch                    reply "epoch:<historyEpoch('feed')>"
+ *   node                     reply "node:<nodeId()>"
+ *   nodes:<topic>            reply "nodes:" . JSON of info => node for the topic's members
  *   join:<topic>:<info>      reply "joined:<0|1>"
  *   leave:<topic>            reply "left:<0|1>"
  *   presence:<topic>         reply "presence:" . JSON list of [conn, info, worker], sorted by info
@@ -42,6 +44,12 @@ $server->on('message', function (WebSocket\Connection $c, string $data) use ($se
         case 'pub':
             $server->publish('feed', "m:$a", id: $a);
             $c->send("ack:$a");
+            break;
+        case 'node':
+            $c->send('node:' . $server->nodeId());
+            break;
+        case 'nodes':
+            $c->send('nodes:' . json_encode(array_column($server->presence($a), 'node', 'info')));
             break;
         case 'epoch':
             $c->send('epoch:' . $server->historyEpoch('feed'));
