@@ -106,7 +106,7 @@ if test "$PHP_WEBSOCKET" != "no"; then
     AC_MSG_NOTICE([websocket: Redis broker disabled (--without-websocket-redis)])
   fi
 
-  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_listen.c core/ws_conn.c core/ws_http.c core/ws_in.c core/ws_out.c core/ws_topics.c core/ws_timers.c core/ws_budget.c core/ws_route.c core/ws_bus.c core/ws_master.c core/ws_hub.c core/ws_metrics.c core/ws_metrics_http.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c core/ws_tls.c core/ws_broker.c core/ws_broker_link.c core/ws_redis.c core/ws_cluster.c core/ws_state.c core/ws_replica.c core/ws_fill.c"
+  WS_CORE_SOURCES="frame.c core/ws_error.c core/ws_utf8.c core/ws_handshake.c core/ws_sha1.c core/ws_base64.c core/ws_loop.c core/ws_map.c core/ws_server.c core/ws_listen.c core/ws_conn.c core/ws_http.c core/ws_in.c core/ws_out.c core/ws_topics.c core/ws_timers.c core/ws_budget.c core/ws_route.c core/ws_bus.c core/ws_master.c core/ws_hub.c core/ws_metrics.c core/ws_metrics_http.c core/ws_static.c core/ws_http_util.c core/ws_deflate.c core/ws_tls.c core/ws_broker.c core/ws_broker_link.c core/ws_broker_state.c core/ws_redis.c core/ws_cluster.c core/ws_state.c core/ws_replica.c core/ws_fill.c"
 
   PHP_NEW_EXTENSION(websocket, websocket.c websocket_server.c websocket_options.c websocket_metrics.c websocket_workers.c websocket_publisher.c websocket_presence.c websocket_conn.c $WS_CORE_SOURCES, $ext_shared,, $WS_CFLAGS)
   PHP_ADD_BUILD_DIR($ext_builddir/core)
