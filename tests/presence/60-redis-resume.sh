@@ -7,39 +7,20 @@
 # either node (B loads the histories from Redis before it accepts).  Every
 # subscriber ends with every message exactly once, in order, and no resume
 # reported a gap.
-source "$(dirname "$0")/../workers/common.bash"
-need_node
-source tests/lib/redis.sh
-REDIS_LOG=$(mktemp)
-OUT=$(mktemp); B_OUT=$(mktemp); B_ERR=$(mktemp); EXTRA_FILES="$OUT $B_OUT $B_ERR $REDIS_LOG"
-B_PID=
-cleanup_nodes() {
-	[ -n "$B_PID" ] && kill -KILL "$B_PID" 2>/dev/null
-	kill_redis
-	wk_cleanup
-}
-trap cleanup_nodes EXIT
-start_redis
-OPTS="{\"history\": {\"size\": 2000}, \"broker\": \"redis://127.0.0.1:$REDIS_PORT\""
+source "$(dirname "$0")/nodes.bash"
+OPTS="{\"history\": {\"size\": 2000}, \"broker\": \"$BROKER\""
 start_server tests/presence/server.php "$OPTS, \"workers\": 2}"
 wait_for '^START 1 ' "$SERVER_OUT"
-B_PORT=$(redis_free_port)
-start_b() {
-	WS_TEST_PORT=$B_PORT php -d extension="$SO" tests/presence/server.php "$OPTS}" >"$B_OUT" 2>"$B_ERR" &
-	B_PID=$!
-	wait_for '^PORT=' "$B_OUT"
-}
-start_b
+start_b "$OPTS}"
 WAIT_RECONNECTS=40 timeout 150 node tests/presence/client.js resume "ws://127.0.0.1:$PORT,ws://127.0.0.1:$B_PORT" 100 20 600 >"$OUT" 2>&1 &
 EXTRA_PIDS=$!
 wait_for '^(HALF|FAIL)' "$OUT" 60
 kill -KILL "$B_PID"; wait "$B_PID" 2>/dev/null || true; B_PID=
-: >"$B_OUT"
-start_b
+start_b "$OPTS}" "$B_PORT" # on the same port, so that its clients come back to it
 wait "$EXTRA_PIDS" || fail "client: $(cat "$OUT"); node B: $(cat "$B_ERR")"
 EXTRA_PIDS=
 grep '^RESULT' "$OUT"
 [ "$(redis-cli -p "$REDIS_PORT" XLEN ws:s:feed)" -eq 600 ] || fail "Redis's stream holds $(redis-cli -p "$REDIS_PORT" XLEN ws:s:feed) entries, want 600"
-kill -TERM "$B_PID"; wait "$B_PID" || fail "node B exited with $?"; B_PID=
+stop_b
 stop_server || fail "node A exited with status $?"
 echo "ok"

@@ -6,26 +6,11 @@
 # the missed ones from Redis's history and delivers them first.  The 100
 # subscribers never reconnect, and each ends with every message exactly
 # once, in order.
-source "$(dirname "$0")/../workers/common.bash"
-need_node
-source tests/lib/redis.sh
-REDIS_LOG=$(mktemp)
-OUT=$(mktemp); B_OUT=$(mktemp); B_ERR=$(mktemp); EXTRA_FILES="$OUT $B_OUT $B_ERR $REDIS_LOG"
-B_PID=
-cleanup_nodes() {
-	[ -n "$B_PID" ] && kill -KILL "$B_PID" 2>/dev/null
-	kill_redis
-	wk_cleanup
-}
-trap cleanup_nodes EXIT
-start_redis
-OPTS="{\"history\": {\"size\": 2000}, \"broker\": \"redis://127.0.0.1:$REDIS_PORT\""
+source "$(dirname "$0")/nodes.bash"
+OPTS="{\"history\": {\"size\": 2000}, \"broker\": \"$BROKER\""
 start_server tests/presence/server.php "$OPTS, \"workers\": 2}"
 wait_for '^START 1 ' "$SERVER_OUT"
-php -d extension="$SO" tests/presence/server.php "$OPTS}" >"$B_OUT" 2>"$B_ERR" &
-B_PID=$!
-wait_for '^PORT=' "$B_OUT"
-B_PORT=$(sed -n 's/^PORT=//p' "$B_OUT")
+start_b "$OPTS}"
 timeout 150 node tests/presence/client.js resume "ws://127.0.0.1:$PORT,ws://127.0.0.1:$B_PORT" 100 0 800 >"$OUT" 2>&1 &
 EXTRA_PIDS=$!
 wait_for '^(HALF|FAIL)' "$OUT" 60
@@ -36,6 +21,6 @@ grep '^RESULT' "$OUT"
 echo "subscriber connections killed: $killed"
 [ "$killed" -ge 2 ] || fail "CLIENT KILL found $killed subscriber connections, want both nodes'"
 grep -q 'reconnects=0 ' "$OUT" || fail "no client should have had to reconnect"
-kill -TERM "$B_PID"; wait "$B_PID" || fail "node B exited with $?"; B_PID=
+stop_b
 stop_server || fail "node A exited with status $?"
 echo "ok"
