@@ -16,8 +16,9 @@
  *              therefore refused before any of its payload is read.
  *   PAYLOAD    data payload is unmasked in place (and UTF-8 checked for
  *              uncompressed text) and handed out as borrowed spans; control
- *              payload is copied into p->ctl because it may straddle reads
- *              and must be delivered whole.
+ *              payload must be delivered whole: used where it lies when it
+ *              arrived in one feed(), else gathered into a buffer that exists
+ *              only until the frame ends (idle parsers stay small).
  *   FRAME_END  the payload is complete: deliver the control frame or end
  *              the message.  This state consumes no input, which is what
  *              lets an event that was due at the same byte as a paused one
@@ -30,6 +31,7 @@
  * a callback it is the number of bytes consumed when the callback returned.
  */
 #include <string.h>
+#include "core/ws_alloc.h"
 #include "core/ws_frame.h"
 
 enum {
@@ -169,6 +171,15 @@ void ws_frame_parser_init(ws_frame_parser_t *p, const ws_frame_config_t *config,
 	ws_utf8_init(&p->utf8);
 }
 
+void ws_frame_parser_release(ws_frame_parser_t *p)
+{
+	if (p->ctl_owned) {
+		ws_free(p->ctl);
+		p->ctl_owned = 0;
+	}
+	p->ctl = NULL;
+}
+
 void ws_frame_parser_configure(ws_frame_parser_t *p, const ws_frame_config_t *config)
 {
 	/* The role decides which frames are legal at all; it never changes mid-connection. */
@@ -296,7 +307,6 @@ static int header_complete(ws_frame_parser_t *p)
 		memcpy(p->mask, p->hdr + p->hdr_need - 4, 4);
 	}
 	p->payload_done = 0;
-	p->ctl_len = 0;
 	p->state = p->payload_len != 0 ? WS_FRAME_ST_PAYLOAD : WS_FRAME_ST_FRAME_END;
 
 	if (is_control(p->opcode)) {
@@ -348,7 +358,7 @@ static int text_payload(ws_frame_parser_t *p, uint8_t *data, size_t n, size_t *b
 	return 0;
 }
 
-/* Validates a complete close payload (already unmasked in p->ctl). */
+/* Validates a complete close payload (already unmasked at p->ctl). */
 static int check_close(ws_frame_parser_t *p, unsigned *code)
 {
 	size_t len = (size_t)p->payload_len;
@@ -382,27 +392,27 @@ static int frame_end(ws_frame_parser_t *p, int *proto)
 
 	if (is_control(p->opcode)) {
 		unsigned code = 0;
-		const uint8_t *payload = p->ctl;
 		size_t plen = (size_t)p->payload_len;
+		const uint8_t *payload = plen ? p->ctl : NULL;
+		int rc = 0;
 
-		if (p->masked) {
+		if (p->masked && plen) {
 			ws_frame_mask(p->ctl, plen, p->mask, 0);
 		}
 		if (p->opcode == WS_OPCODE_CLOSE) {
-			int err = check_close(p, &code);
-			if (err != 0) {
+			rc = check_close(p, &code);
+			if (rc != 0) {
 				*proto = 1;
-				return err;
-			}
-			if (plen >= 2) {
+			} else if (plen >= 2) {
 				payload += 2;
 				plen -= 2;
 			}
 		}
-		if (p->cb != NULL && p->cb->on_control != NULL) {
-			return p->cb->on_control(p->user, (ws_opcode_t)p->opcode, code, payload, plen);
+		if (rc == 0 && p->cb != NULL && p->cb->on_control != NULL) {
+			rc = p->cb->on_control(p->user, (ws_opcode_t)p->opcode, code, payload, plen);
 		}
-		return 0;
+		ws_frame_parser_release(p);
+		return rc;
 	}
 	if (!p->fin) {
 		return 0;
@@ -495,9 +505,21 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 			}
 			data = buf + pos;
 			if (is_control(p->opcode)) {
-				/* Gathered, not delivered: unmasked in frame_end() once whole. */
-				memcpy(p->ctl + p->payload_done, data, n);
-				p->ctl_len = (uint8_t)(p->payload_done + n);
+				/* Delivered whole, unmasked in frame_end(). */
+				if (p->payload_done == 0 && (uint64_t)n == p->payload_len) {
+					p->ctl = data; /* all here: no copy */
+				} else {
+					if (!p->ctl_owned) {
+						uint8_t *g = ws_malloc(WS_CONTROL_PAYLOAD_MAX);
+						if (g == NULL) {
+							rc = WS_ERR_NOMEM;
+							goto callback_rc;
+						}
+						p->ctl = g;
+						p->ctl_owned = 1;
+					}
+					memcpy(p->ctl + p->payload_done, data, n);
+				}
 				p->payload_done += n;
 				pos += n;
 				if (p->payload_done == p->payload_len) {

@@ -76,8 +76,8 @@ ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tl
 		}
 		c->state = ST_TLS;
 	}
-	c->t_created = c->t_rx = c->t_data = ws_loop_now(s->loop);
-	c->t_accept_ns = ws_loop_wake_ns(s->loop);
+	c->t_created = c->t_rx = c->t_data = (ws_stamp_t)ws_loop_now(s->loop);
+	c->t_accept_us = (uint32_t)(ws_loop_wake_ns(s->loop) / 1000);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ws_io_start(s->loop, &c->io, fd, WS_IO_READ, ws__conn_io_cb, c) != 0) {
@@ -285,7 +285,7 @@ void ws__conn_close_internal(ws_conn_t *c, unsigned code, const char *reason, si
 		c->close_by_server = 1;
 	}
 	c->state = ST_CLOSING;
-	c->t_close = ws_loop_now(c->server->loop);
+	c->t_close = (ws_stamp_t)ws_loop_now(c->server->loop);
 	/* Nothing more is delivered; stop watching for messages we would drop anyway once failed. */
 	ws__conn_arm_timer(c);
 	ws__conn_touch(c);
@@ -364,23 +364,20 @@ static void conn_free_memory(ws_conn_t *c)
 {
 	ws_server_t *s = c->server;
 	ws__queue_free(c);
-	ws__mem_release(s, c->head, c->head_cap);
-	c->head = NULL;
-	c->head_cap = 0;
+	ws__conn_http_free(c);
 	ws__mem_release(s, c->msg, c->msg_cap);
 	c->msg = NULL;
 	c->msg_cap = 0;
 	ws__mem_release(s, c->rest, c->rest_len);
 	c->rest = NULL;
 	c->rest_len = 0;
-	ws_free(c->extra_headers);
-	c->extra_headers = NULL;
 	ws_free(c->subprotocol);
 	c->subprotocol = NULL;
 	ws_free((void *)c->path);
 	c->path = NULL;
 	ws_free(c->subs);
 	c->subs = NULL;
+	ws_frame_parser_release(&c->parser);
 	ws_inflater_free(c->inflater);
 	c->inflater = NULL;
 	ws_deflater_free(c->deflater);
@@ -409,7 +406,7 @@ static void conn_begin_linger(ws_conn_t *c)
 	shutdown(c->io.fd, SHUT_WR);
 	c->shut_wr = 1;
 	c->state = ST_LINGER;
-	c->t_close = ws_loop_now(c->server->loop);
+	c->t_close = (ws_stamp_t)ws_loop_now(c->server->loop);
 	ws_timer_stop(c->server->loop, &c->timer);
 	ws__conn_arm_timer(c);
 }

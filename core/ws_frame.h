@@ -45,7 +45,6 @@ typedef enum ws_frame_role {
 } ws_frame_role_t;
 
 typedef struct ws_frame_config {
-	ws_frame_role_t role;
 	uint64_t max_frame_size;   /* payload bytes of one frame; 0 = no limit */
 	/*
 	 * Payload bytes of one message, summed over its frames; 0 = no limit.
@@ -53,6 +52,7 @@ typedef struct ws_frame_config {
 	 * is enforced on its inflated size by whoever inflates it.
 	 */
 	uint64_t max_message_size;
+	ws_frame_role_t role;
 	/*
 	 * RSV1 allowed (permessage-deflate negotiated).  When set, RSV1 on the
 	 * first frame of a data message marks it compressed; RSV1 on a
@@ -92,42 +92,53 @@ typedef struct ws_frame_callbacks {
 		const uint8_t *reason, size_t reason_len);
 } ws_frame_callbacks_t;
 
-/* Parser state.  Treat every field as private. */
+/*
+ * Parser state.  Treat every field as private.  Laid out small: one lives in
+ * every connection, idle ones included.
+ */
 typedef struct ws_frame_parser {
 	ws_frame_config_t config;
 	const ws_frame_callbacks_t *cb;
 	void *user;
-	int error;                 /* sticky WS_ERR_*, 0 if none */
 	uint64_t error_offset;     /* total input offset where the error was detected */
 	uint64_t total_consumed;   /* bytes consumed since init */
+	uint64_t payload_len;      /* of the current frame */
+	uint64_t payload_done;     /* bytes of the current frame's payload consumed */
+	uint64_t msg_size;         /* payload bytes of the open message so far */
+	/*
+	 * The payload of the current control frame: in the caller's buffer when
+	 * the whole of it arrived in one feed() (no copy), else gathered in
+	 * memory of its own (ctl_owned) that lives only until the frame ends.
+	 */
+	uint8_t *ctl;
+	int error;                 /* sticky WS_ERR_*, 0 if none */
+	ws_utf8_t utf8;            /* validator of the open uncompressed text message */
 
-	int state;                 /* header / payload / frame end (see frame.c) */
+	uint8_t state;             /* header / payload / frame end (see frame.c) */
 	uint8_t hdr[WS_FRAME_HEADER_MAX];
 	uint8_t hdr_len;           /* header bytes gathered so far */
 	uint8_t hdr_need;          /* header bytes needed for this frame */
 
 	uint8_t fin, rsv, opcode, masked;
 	uint8_t mask[4];
-	uint64_t payload_len;      /* of the current frame */
-	uint64_t payload_done;     /* bytes of the current frame's payload consumed */
 
 	uint8_t msg_opcode;        /* opcode of the open message, 0 if none */
 	uint8_t msg_compressed;
-	uint64_t msg_size;         /* payload bytes of the open message so far */
-	ws_utf8_t utf8;            /* validator of the open uncompressed text message */
-
-	uint8_t ctl[WS_CONTROL_PAYLOAD_MAX];
-	uint8_t ctl_len;           /* control payload bytes gathered so far */
+	uint8_t ctl_owned;
 } ws_frame_parser_t;
 
 /*
- * Initialises (or resets) a parser.  config is copied; callbacks must stay
- * valid for the parser's life (usually a static const table); user is
- * passed back to every callback.  No memory is allocated: there is nothing
- * to free.
+ * Initialises a parser.  config is copied; callbacks must stay valid for the
+ * parser's life (usually a static const table); user is passed back to every
+ * callback.  The parser allocates only while a control frame's payload is
+ * split across feed() calls (at most WS_CONTROL_PAYLOAD_MAX bytes, freed when
+ * that frame ends): call ws_frame_parser_release() when done with it.
  */
 void ws_frame_parser_init(ws_frame_parser_t *p, const ws_frame_config_t *config,
 	const ws_frame_callbacks_t *cb, void *user);
+
+/* Frees what the parser holds (a partial control frame); safe to call twice. */
+void ws_frame_parser_release(ws_frame_parser_t *p);
 
 /*
  * Changes the limits or allow_rsv1 of a parser between frames (for example

@@ -25,7 +25,7 @@ static int conn_http_respond(ws_conn_t *c, int status, const char *headers, size
 	ws_free(out);
 	c->responded = 1;
 	c->state = ST_RESPONDING;
-	c->t_close = ws_loop_now(c->server->loop);
+	c->t_close = (ws_stamp_t)ws_loop_now(c->server->loop);
 	ws__conn_touch(c);
 	return r;
 }
@@ -46,6 +46,27 @@ int ws_conn_responded(const ws_conn_t *c)
 	return c->responded;
 }
 
+/* The HTTP phase's state, made on first use; NULL when out of memory. */
+static ws_conn_http_t *conn_http(ws_conn_t *c)
+{
+	if (c->http == NULL && (c->http = ws_malloc(sizeof(*c->http))) != NULL) {
+		memset(c->http, 0, sizeof(*c->http));
+	}
+	return c->http;
+}
+
+void ws__conn_http_free(ws_conn_t *c)
+{
+	ws_conn_http_t *h = c->http;
+	if (h == NULL) {
+		return;
+	}
+	ws__mem_release(c->server, h->head, h->head_cap);
+	ws_free(h->extra_headers);
+	ws_free(h);
+	c->http = NULL;
+}
+
 int ws_conn_set_subprotocol(ws_conn_t *c, const char *name, size_t len)
 {
 	if (!c->in_handshake_cb) {
@@ -59,7 +80,7 @@ int ws_conn_set_subprotocol(ws_conn_t *c, const char *name, size_t len)
 	p[len] = '\0';
 	ws_free(c->subprotocol);
 	c->subprotocol = p;
-	c->subprotocol_len = len;
+	c->subprotocol_len = (uint32_t)len;
 	return 0;
 }
 
@@ -68,17 +89,21 @@ int ws_conn_add_response_header(ws_conn_t *c, const char *name, size_t name_len,
 	if (!c->in_handshake_cb) {
 		return -1;
 	}
+	ws_conn_http_t *h = conn_http(c);
+	if (h == NULL) {
+		return -1;
+	}
 	size_t add = name_len + 2 + value_len + 2;
-	char *p = ws_realloc(c->extra_headers, c->extra_len + add);
+	char *p = ws_realloc(h->extra_headers, h->extra_len + add);
 	if (p == NULL) {
 		return -1;
 	}
-	memcpy(p + c->extra_len, name, name_len);
-	memcpy(p + c->extra_len + name_len, ": ", 2);
-	memcpy(p + c->extra_len + name_len + 2, value, value_len);
-	memcpy(p + c->extra_len + name_len + 2 + value_len, "\r\n", 2);
-	c->extra_headers = p;
-	c->extra_len += add;
+	memcpy(p + h->extra_len, name, name_len);
+	memcpy(p + h->extra_len + name_len, ": ", 2);
+	memcpy(p + h->extra_len + name_len + 2, value, value_len);
+	memcpy(p + h->extra_len + name_len + 2 + value_len, "\r\n", 2);
+	h->extra_headers = p;
+	h->extra_len += add;
 	return 0;
 }
 
@@ -164,7 +189,7 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 					memcpy(p, hs.protocols[i].ptr, hs.protocols[i].len);
 					p[hs.protocols[i].len] = '\0';
 					c->subprotocol = p;
-					c->subprotocol_len = hs.protocols[i].len;
+					c->subprotocol_len = (uint32_t)hs.protocols[i].len;
 				}
 				break;
 			}
@@ -197,12 +222,14 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	}
 	char accept[WS_ACCEPT_KEY_LEN];
 	ws_handshake_accept(hs.key.ptr, hs.key.len, accept);
+	const char *xh = c->http->extra_headers;
+	size_t xl = c->http->extra_len;
 	size_t need = ws_handshake_response(NULL, 0, accept, c->subprotocol, c->subprotocol_len,
-		ext_len ? ext_resp : NULL, ext_len, c->extra_headers, c->extra_len);
+		ext_len ? ext_resp : NULL, ext_len, xh, xl);
 	char *out = ws_malloc(need);
 	if (out != NULL) {
 		ws_handshake_response(out, need, accept, c->subprotocol, c->subprotocol_len,
-			ext_len ? ext_resp : NULL, ext_len, c->extra_headers, c->extra_len);
+			ext_len ? ext_resp : NULL, ext_len, xh, xl);
 	}
 	if (out == NULL || ws__queue_bytes(c, out, need, NULL, 0) != 0) {
 		ws_free(out);
@@ -212,10 +239,10 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	}
 	ws_free(out);
 	/* Frames will join it in the queue; discarding them must leave it whole. */
-	c->http_unsent = need;
-	ws_free(c->extra_headers);
-	c->extra_headers = NULL;
-	c->extra_len = 0;
+	c->http_unsent = (uint32_t)need;
+	ws_free(c->http->extra_headers);
+	c->http->extra_headers = NULL;
+	c->http->extra_len = 0;
 
 	ws_frame_config_t fc;
 	memset(&fc, 0, sizeof(fc));
@@ -231,19 +258,20 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 		if (p) {
 			memcpy(p, req->path.ptr, req->path.len);
 			c->path = p;
-			c->path_len = req->path.len;
+			c->path_len = (uint32_t)req->path.len;
 		}
 	}
 	c->state = ST_OPEN;
 	c->opened = 1;
-	c->t_rx = c->t_data = ws_loop_now(s->loop);
+	c->t_rx = c->t_data = (ws_stamp_t)ws_loop_now(s->loop);
 	ws__open_list_add(c);
 	ws_timer_stop(s->loop, &c->timer);
 	ws__conn_arm_timer(c);
 	s->metrics.connections_opened++;
 	if (s->mctl && s->mctl->timing) {
-		uint64_t now = ws__metrics_clock();
-		ws_metrics_observe(&s->metrics.handshake, now > c->t_accept_ns ? now - c->t_accept_ns : 0);
+		/* In µs, modulo 2^32 (71 minutes), so that the connection keeps 4 bytes for it. */
+		uint32_t took_us = (uint32_t)(ws__metrics_clock() / 1000) - c->t_accept_us;
+		ws_metrics_observe(&s->metrics.handshake, (uint64_t)took_us * 1000);
 	}
 	if (s->h->on_open) {
 		uint64_t t0 = ws__mt_begin(s);
@@ -255,9 +283,9 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	 * the head buffer, which lives until the caller frees it after we return
 	 * (ws__conn_feed copies whatever must outlive that).
 	 */
-	size_t extra = c->head_len - head_len;
+	size_t extra = c->http->head_len - head_len;
 	if (extra && (c->state == ST_OPEN || c->state == ST_CLOSING) && !s->breaking) {
-		ws__conn_feed(c, (uint8_t *)c->head + head_len, extra);
+		ws__conn_feed(c, (uint8_t *)c->http->head + head_len, extra);
 	}
 }
 
@@ -290,7 +318,7 @@ static void conn_plain_http(ws_conn_t *c, const ws_http_request_t *req)
 			ws_free(resp);
 			c->responded = 1;
 			c->state = ST_RESPONDING;
-			c->t_close = ws_loop_now(s->loop);
+			c->t_close = (ws_stamp_t)ws_loop_now(s->loop);
 			ws__conn_touch(c);
 			return;
 		}
@@ -309,19 +337,25 @@ void ws__conn_read_head(ws_conn_t *c)
 {
 	ws_server_t *s = c->server;
 	size_t max = s->cfg.max_header_size;
-	if (c->head_len >= max) {
-		return;
-	}
-	size_t want = c->head_len + 2048;
-	if (want > max) {
-		want = max;
-	}
-	if (ws__mem_reserve(s, (uint8_t **)&c->head, &c->head_cap, want) != 0) {
+	ws_conn_http_t *h = conn_http(c);
+	if (h == NULL) {
 		c->drop = 1;
 		ws__conn_touch(c);
 		return;
 	}
-	ssize_t n = ws__conn_read(c, c->head + c->head_len, c->head_cap - c->head_len);
+	if (h->head_len >= max) {
+		return;
+	}
+	size_t want = h->head_len + 2048;
+	if (want > max) {
+		want = max;
+	}
+	if (ws__mem_reserve(s, (uint8_t **)&h->head, &h->head_cap, want) != 0) {
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
+	ssize_t n = ws__conn_read(c, h->head + h->head_len, h->head_cap - h->head_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 		c->drop = 1;
 		ws__conn_touch(c);
@@ -330,20 +364,18 @@ void ws__conn_read_head(ws_conn_t *c)
 	if (n < 0) {
 		return;
 	}
-	c->head_len += (size_t)n;
+	h->head_len += (size_t)n;
 	s->metrics.read_bytes += c->metrics_only ? 0 : (uint64_t)n; /* scrapes are not client traffic */
-	c->t_rx = ws_loop_now(s->loop);
+	c->t_rx = (ws_stamp_t)ws_loop_now(s->loop);
 
 	ws_http_request_t req;
-	int r = ws_http_parse_request(&req, c->head, c->head_len, max);
+	int r = ws_http_parse_request(&req, h->head, h->head_len, max);
 	if (r == WS_ERR_AGAIN) {
 		return;
 	}
 	if (r < 0) {
 		conn_http_error(c, r);
-		return;
-	}
-	if (c->metrics_only) {
+	} else if (c->metrics_only) {
 		ws__metrics_http(c, &req); /* the endpoint's own listener: metrics or 404, never an upgrade */
 	} else if (ws_handshake_is_upgrade(&req)) {
 		conn_upgrade(c, &req, (size_t)r);
@@ -351,7 +383,5 @@ void ws__conn_read_head(ws_conn_t *c)
 		conn_plain_http(c, &req);
 	}
 	/* The head is no longer needed: the request is answered or upgraded. */
-	ws__mem_release(s, c->head, c->head_cap);
-	c->head = NULL;
-	c->head_cap = c->head_len = 0;
+	ws__conn_http_free(c);
 }

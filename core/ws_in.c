@@ -127,7 +127,7 @@ static int on_message_end(void *user)
 	}
 	s->metrics.messages_received[c->msg_binary]++;
 	s->metrics.received_bytes[c->msg_binary] += len;
-	c->t_data = ws_loop_now(s->loop);
+	c->t_data = (ws_stamp_t)ws_loop_now(s->loop);
 	uint64_t t0 = s->mctl ? ws__mt_begin_sampled(s, &s->mctl->msg_iter) : 0;
 	s->h->on_message(s, c, data, len, c->msg_binary);
 	ws__mt_end(&s->metrics.handler[WS_MEV_MESSAGE], t0);
@@ -183,7 +183,7 @@ static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8
 			size_t n = ws_frame_encode_close_payload(payload, code == WS_CLOSE_NO_STATUS ? 0 : code, NULL, 0);
 			ws__queue_frame(c, WS_OPCODE_CLOSE, payload, n);
 			c->close_sent = 1;
-			c->t_close = ws_loop_now(s->loop);
+			c->t_close = (ws_stamp_t)ws_loop_now(s->loop);
 		}
 		c->state = ST_CLOSING;
 		ws__conn_fire_close(c, code, (const char *)reason, reason_len);
@@ -274,7 +274,7 @@ void ws__conn_read_frames(ws_conn_t *c)
 	ssize_t n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
 	if (n > 0) {
 		s->metrics.read_bytes += (uint64_t)n;
-		c->t_rx = ws_loop_now(s->loop);
+		c->t_rx = (ws_stamp_t)ws_loop_now(s->loop);
 		c->ping_outstanding = 0;
 		ws__conn_feed(c, s->rbuf, (size_t)n);
 		/*

@@ -49,8 +49,8 @@ struct ws_io {
 	ws_io_cb cb;
 	void *data;            /* the user's */
 	/* private */
-	int active;
-	unsigned flags;        /* WS_IO_EXCLUSIVE */
+	uint16_t active;
+	uint16_t flags;        /* WS_IO_EXCLUSIVE */
 	int index;             /* poll backend: slot in the pollfd array */
 	uint64_t start_iter;   /* loop iteration that started it: events fetched before are stale */
 };

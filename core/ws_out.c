@@ -331,7 +331,7 @@ ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int bi
 	if (queue_message(c, data, len, binary) != 0) {
 		return WS_SEND_DROPPED;
 	}
-	c->t_data = ws_loop_now(c->server->loop);
+	c->t_data = (ws_stamp_t)ws_loop_now(c->server->loop);
 	count_out(c->server, len, binary);
 	return sent_status(c);
 }
@@ -373,7 +373,7 @@ ws_send_status_t ws_conn_send_ref(ws_conn_t *c, const char *data, size_t len, in
 	if (r != 0) {
 		return WS_SEND_DROPPED;
 	}
-	c->t_data = ws_loop_now(c->server->loop);
+	c->t_data = (ws_stamp_t)ws_loop_now(c->server->loop);
 	count_out(c->server, len, binary);
 	return sent_status(c);
 }

@@ -131,6 +131,31 @@ typedef union ws_sockaddr {
 	struct sockaddr_in6 in6;
 } ws_sockaddr_t;
 
+/* The HTTP phase's state: exists only until the request head is answered or upgraded. */
+typedef struct ws_conn_http {
+	char *head;                  /* the request head as read so far */
+	size_t head_len, head_cap;
+	char *extra_headers;         /* added by the handshake handler */
+	size_t extra_len;
+} ws_conn_http_t;
+
+/*
+ * Times of a connection are the low 32 bits of ws_loop_now() (ms): 4 bytes
+ * each instead of 8, read back by ws__stamp_ms() as long as they are under
+ * 49 days old (an older one reads as more recent, which can only postpone a
+ * timeout of more than 49 days).
+ */
+typedef uint32_t ws_stamp_t;
+
+static inline uint64_t ws__stamp_ms(uint64_t now, ws_stamp_t t)
+{
+	return now - (uint32_t)((uint32_t)now - t);
+}
+
+/*
+ * One per socket, idle ones included, so laid out to stay small (sizes and
+ * what is left to cut: bench/README.md, "Idle connections").
+ */
 struct ws_conn {
 	ws_server_t *server;
 	ws_io_t io;
@@ -141,6 +166,7 @@ struct ws_conn {
 	ws_conn_t *prev, *next;      /* server->conns (all sockets) */
 	ws_conn_t *open_prev, *open_next; /* server->open_head: open WebSocket connections, in open order */
 	ws_conn_t *touched_next;     /* server->touched */
+	ws_stamp_t t_created, t_rx, t_data, t_ping, t_close;
 	conn_state_t state;
 
 	unsigned opened : 1;         /* on_open fired: on_close owed */
@@ -165,31 +191,31 @@ struct ws_conn {
 	unsigned metrics_only : 1;   /* came through the metrics endpoint's own listener */
 
 	uint16_t close_code;         /* code reported to on_close */
-	uint64_t t_created, t_rx, t_data, t_ping, t_close;
-	uint64_t t_accept_ns;        /* loop wake-up time of the accept (handshake duration) */
+	uint8_t pmd_on;
+	uint8_t msg_compressed;
+	ws_pmd_params_t pmd;         /* permessage-deflate */
 
 	ws_sockaddr_t peer;
 
-	/* HTTP phase: the request head; later also the subprotocol and extra headers. */
-	char *head;
-	size_t head_len, head_cap;
-	char *extra_headers;
-	size_t extra_len;
+	uint32_t t_accept_us;        /* low 32 bits of the accept's loop wake-up time in µs (handshake duration) */
+	uint32_t subprotocol_len;
+	uint32_t path_len;
+	uint32_t http_unsent;        /* bytes of the 101 still at the front of the queue: never discarded */
+	struct ws_conn_http *http;   /* while the request head is read and answered, else NULL */
 	char *subprotocol;
-	size_t subprotocol_len;
 	const char *path;            /* handshake path; the static "/" needs no memory */
-	size_t path_len;
 
 	ws_frame_parser_t parser;
 
-	/* permessage-deflate */
-	ws_pmd_params_t pmd;
-	uint8_t pmd_on;
-	uint8_t msg_compressed;
 	ws_inflater_t *inflater;
 	ws_deflater_t *deflater;     /* own context (server context takeover) */
 	uint64_t msg_inflated;
 	ws_utf8_t msg_utf8;          /* validates inflated text */
+
+	/* output queue: ring of segments */
+	uint32_t seg_head, seg_count, seg_cap;
+	ws_seg_t *segs;
+	size_t buffered;
 
 	/* message reassembly */
 	uint8_t *msg;
@@ -200,12 +226,6 @@ struct ws_conn {
 	/* bytes read but not parsed (reading paused) */
 	uint8_t *rest;
 	size_t rest_len;
-
-	/* output queue: ring of segments */
-	ws_seg_t *segs;
-	uint32_t seg_head, seg_count, seg_cap;
-	size_t buffered;
-	size_t http_unsent;          /* bytes of the 101 still at the front of the queue: never discarded */
 
 	/* topics */
 	ws_sub_t *subs;
@@ -375,6 +395,7 @@ void ws__per_ip_acquire(ws_conn_t *c);
 /* ws_http.c */
 void ws__conn_http_refuse(ws_conn_t *c, int status, const char *extra, const char *msg);
 void ws__conn_read_head(ws_conn_t *c);
+void ws__conn_http_free(ws_conn_t *c);
 /* ws_in.c */
 ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len);
 extern const ws_frame_callbacks_t ws__conn_frame_callbacks;

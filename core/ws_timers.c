@@ -11,33 +11,35 @@
 static uint64_t conn_deadline(const ws_conn_t *c)
 {
 	const ws_server_config_t *cfg = &c->server->cfg;
+	const uint64_t now = ws_loop_now(c->server->loop);
 	uint64_t d = UINT64_MAX;
 	switch (c->state) {
 	case ST_TLS:
 	case ST_HTTP:
 		if (cfg->handshake_timeout_ms) {
-			d = c->t_created + cfg->handshake_timeout_ms;
+			d = ws__stamp_ms(now, c->t_created) + cfg->handshake_timeout_ms;
 		}
 		break;
 	case ST_RESPONDING:
-		d = c->t_close + cfg->close_timeout_ms;
+		d = ws__stamp_ms(now, c->t_close) + cfg->close_timeout_ms;
 		break;
 	case ST_OPEN:
 		if (cfg->idle_timeout_ms) {
-			d = c->t_data + cfg->idle_timeout_ms;
+			d = ws__stamp_ms(now, c->t_data) + cfg->idle_timeout_ms;
 		}
 		if (cfg->ping_interval_ms) {
-			uint64_t p = c->ping_outstanding ? c->t_ping + cfg->pong_timeout_ms : c->t_rx + cfg->ping_interval_ms;
+			uint64_t p = c->ping_outstanding ? ws__stamp_ms(now, c->t_ping) + cfg->pong_timeout_ms
+				: ws__stamp_ms(now, c->t_rx) + cfg->ping_interval_ms;
 			if (p < d) {
 				d = p;
 			}
 		}
 		break;
 	case ST_CLOSING:
-		d = c->t_close + cfg->close_timeout_ms;
+		d = ws__stamp_ms(now, c->t_close) + cfg->close_timeout_ms;
 		break;
 	case ST_LINGER:
-		d = c->t_close + WS_LINGER_MS;
+		d = ws__stamp_ms(now, c->t_close) + WS_LINGER_MS;
 		break;
 	default:
 		break;
@@ -88,20 +90,20 @@ void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 		ws__conn_http_refuse(c, 408, NULL, "handshake timeout\n");
 		break;
 	case ST_OPEN:
-		if (cfg->ping_interval_ms && c->ping_outstanding && now >= c->t_ping + cfg->pong_timeout_ms) {
+		if (cfg->ping_interval_ms && c->ping_outstanding && now >= ws__stamp_ms(now, c->t_ping) + cfg->pong_timeout_ms) {
 			/* The peer is gone without a word: drop it, as a lost connection (1006). */
 			c->drop = 1;
 			ws__conn_touch(c);
 			return;
 		}
-		if (cfg->idle_timeout_ms && now >= c->t_data + cfg->idle_timeout_ms) {
+		if (cfg->idle_timeout_ms && now >= ws__stamp_ms(now, c->t_data) + cfg->idle_timeout_ms) {
 			ws__conn_close_internal(c, WS_CLOSE_GOING_AWAY, "idle timeout", 12, 0);
 			break;
 		}
-		if (cfg->ping_interval_ms && !c->ping_outstanding && now >= c->t_rx + cfg->ping_interval_ms) {
+		if (cfg->ping_interval_ms && !c->ping_outstanding && now >= ws__stamp_ms(now, c->t_rx) + cfg->ping_interval_ms) {
 			s->metrics.pings_sent += ws__queue_frame(c, WS_OPCODE_PING, NULL, 0) == 0;
 			c->ping_outstanding = 1;
-			c->t_ping = now;
+			c->t_ping = (ws_stamp_t)now;
 		}
 		break;
 	case ST_RESPONDING:

@@ -765,6 +765,7 @@ static void peer_reset(peer_t *p)
 	p->in_msg = 0;
 	ws_inflater_free(p->inflater);
 	p->inflater = NULL;
+	ws_frame_parser_release(&p->parser);
 }
 
 static void peer_close(peer_t *p)

@@ -277,6 +277,7 @@ static void run_init(run_t *r, const ws_frame_config_t *cfg, int mode, int fail_
 
 static void run_free(run_t *r)
 {
+	ws_frame_parser_release(&r->p);
 	free(r->msg);
 	free(r->log);
 }

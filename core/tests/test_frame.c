@@ -197,6 +197,7 @@ static void rec_init(rec_t *r, const cfg_t *c)
 
 static void rec_free(rec_t *r)
 {
+	ws_frame_parser_release(&r->p);
 	free(r->data);
 	r->data = NULL;
 }
