@@ -19,6 +19,7 @@
 #include "ws_metrics_int.h"
 
 static void conn_free_memory(ws_conn_t *c);
+static int conn_touched_reserve(ws_server_t *s, size_t n);
 
 static size_t addr_key(const ws_sockaddr_t *a, uint8_t out[16])
 {
@@ -87,6 +88,13 @@ ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tl
 		return NULL;
 	}
 	ws_timer_init(&c->timer, ws__conn_timer_cb, c);
+	if (s->nconns + 1 > s->touched_cap && conn_touched_reserve(s, s->nconns + 1) != 0) {
+		ws_io_stop(s->loop, &c->io);
+		ws_tls_conn_free(c->tls);
+		close(fd);
+		ws_free(c);
+		return NULL;
+	}
 	c->next = s->conns;
 	if (s->conns) {
 		s->conns->prev = c;
@@ -95,6 +103,22 @@ ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tl
 	s->nconns++;
 	ws__conn_arm_timer(c);
 	return c;
+}
+
+/* Room in the touched list for n connections (see ws_server_int.h). */
+static int conn_touched_reserve(ws_server_t *s, size_t n)
+{
+	size_t cap = s->touched_cap ? s->touched_cap : 64;
+	while (cap < n) {
+		cap *= 2;
+	}
+	ws_conn_t **t = ws_realloc(s->touched, cap * sizeof(*t));
+	if (t == NULL) {
+		return -1;
+	}
+	s->touched = t;
+	s->touched_cap = cap;
+	return 0;
 }
 
 ws_server_t *ws_conn_server(const ws_conn_t *c)
@@ -386,10 +410,16 @@ static void conn_free_memory(ws_conn_t *c)
 
 void ws__conn_touch(ws_conn_t *c)
 {
+	ws_server_t *s = c->server;
 	if (!c->touched && c->state != ST_DEAD) {
+		if (s->ntouched == s->touched_cap) {
+			/* Only while settling, which re-touches: drop the settled prefix. */
+			memmove(s->touched, s->touched + s->touched_done, (s->ntouched - s->touched_done) * sizeof(*s->touched));
+			s->ntouched -= s->touched_done;
+			s->touched_done = 0;
+		}
 		c->touched = 1;
-		c->touched_next = c->server->touched;
-		c->server->touched = c;
+		s->touched[s->ntouched++] = c;
 	}
 }
 
@@ -502,16 +532,32 @@ static void conn_settle(ws_conn_t *c)
 	ws_io_set(s->loop, &c->io, want);
 }
 
+/*
+ * Writes what the touched connections have queued, and nothing else: no
+ * state changes, no events, so it is safe between two deliveries (even
+ * inside a handler).  They stay touched: the iteration's end settles them.
+ */
+void ws__server_flush_touched(ws_server_t *s)
+{
+	s->unflushed = 0;
+	for (size_t i = s->touched_done; i < s->ntouched; i++) {
+		ws_conn_t *c = s->touched[i];
+		if (c->seg_count && !c->write_blocked && !c->drop && c->state != ST_DEAD && ws__conn_flush(c) != 0) {
+			c->drop = 1; /* torn down when settled */
+		}
+	}
+}
+
 void ws__server_settle_touched(ws_server_t *s)
 {
+	s->unflushed = 0;
 	/* Settling may touch other connections (a drain handler broadcasting): loop until quiet. */
-	while (s->touched) {
-		ws_conn_t *c = s->touched;
-		s->touched = c->touched_next;
+	while (s->touched_done < s->ntouched) {
+		ws_conn_t *c = s->touched[s->touched_done++];
 		c->touched = 0;
-		c->touched_next = NULL;
 		conn_settle(c);
 	}
+	s->ntouched = s->touched_done = 0;
 }
 
 void ws__server_free_dead(ws_server_t *s)

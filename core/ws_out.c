@@ -482,6 +482,10 @@ void ws__fanout_finish(ws_server_t *s, fanout_t *f, size_t recipients)
 	int binary = f->op == WS_OPCODE_BINARY;
 	s->metrics.messages_sent[binary] += recipients;
 	s->metrics.sent_bytes[binary] += (uint64_t)recipients * f->len;
+	s->unflushed += recipients;
+	if (s->unflushed >= s->flush_every) {
+		ws__server_flush_touched(s);
+	}
 }
 
 /* Local delivery of a broadcast: this process's open connections, except the one with except_id. */
@@ -526,6 +530,7 @@ int ws__conn_out_empty(const ws_conn_t *c)
 int ws__conn_flush(ws_conn_t *c)
 {
 	ws_server_t *s = c->server;
+	const int had_http = c->http_unsent != 0;
 	if (c->tls && ws_tls_write_pending(c->tls)) {
 		int f = ws_tls_flush(c->tls);
 		if (f < 0) {
@@ -585,11 +590,21 @@ int ws__conn_flush(ws_conn_t *c)
 		return 0;
 	}
 	c->write_blocked = 0;
-	if (c->seg_cap > 16) {
-		/* A burst grew the ring; give the memory back when idle. */
-		ws__mem_release(s, c->segs, c->seg_cap * sizeof(*c->segs));
+	if (c->seg_cap > 16 || had_http) {
+		/*
+		 * A burst grew the ring, or it held the 101 (after which many
+		 * connections stay silent): give the memory back, a send makes it again.
+		 */
+		ws__queue_release_ring(c);
+	}
+	return 0;
+}
+
+void ws__queue_release_ring(ws_conn_t *c)
+{
+	if (c->seg_count == 0 && c->segs != NULL) {
+		ws__mem_release(c->server, c->segs, c->seg_cap * sizeof(*c->segs));
 		c->segs = NULL;
 		c->seg_cap = c->seg_head = 0;
 	}
-	return 0;
 }

@@ -300,15 +300,14 @@ int ws_conn_join(ws_conn_t *c, const char *topic, size_t len, const char *info, 
 		return -1;
 	}
 	int known = ref_find(c, topic, len) >= 0;
-	if (!known && c->npres == c->pres_cap) {
-		uint32_t ncap = c->pres_cap ? c->pres_cap * 2 : 2;
+	uint32_t ncap = known ? 0 : ws__grows(c->npres, 2);
+	if (ncap) {
 		ws_pres_ref_t **n = ws_realloc(c->pres, ncap * sizeof(*n));
 		if (n == NULL) {
 			errno = ENOMEM;
 			return -1;
 		}
 		c->pres = n;
-		c->pres_cap = ncap;
 	}
 	ws_pres_ref_t *ref = NULL;
 	if (!known) {
@@ -369,7 +368,6 @@ void ws__replica_conn_gone(ws_conn_t *c)
 	}
 	ws_free(c->pres);
 	c->pres = NULL;
-	c->pres_cap = 0;
 }
 
 size_t ws_server_presence(ws_server_t *s, const char *topic, size_t len,

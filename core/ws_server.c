@@ -79,6 +79,7 @@ ws_server_t *ws_server_new(const ws_server_config_t *cfg, const ws_server_handle
 	ws_timer_init(&s->accept_timer, ws__accept_timer_cb, s);
 	ws_timer_init(&s->stop_timer, stop_timer_cb, s);
 	s->next_conn_id = 1;
+	s->flush_every = getenv("WS_FLUSH_EVERY") ? (size_t)strtoull(getenv("WS_FLUSH_EVERY"), NULL, 10) : SIZE_MAX; /* XXX experiment */
 	s->next_timer_id = 1;
 	ws_metrics_init(&s->metrics);
 	ws_state_init(&s->state, &s->mem);
@@ -139,6 +140,7 @@ void ws_server_free(ws_server_t *s)
 		ws_tls_ctx_free(s->listeners[i].tls);
 	}
 	ws_free(s->listeners);
+	ws_free(s->touched);
 	if (s->spare_fd >= 0) {
 		close(s->spare_fd);
 	}
@@ -516,7 +518,7 @@ void ws_server_close_all(ws_server_t *s, unsigned code, const char *reason)
 		ws__conn_flush(c);
 		ws__conn_teardown(c, c->close_code ? c->close_code : code, reason, rlen);
 	}
-	s->touched = NULL;
+	s->ntouched = s->touched_done = 0;
 	ws__server_free_dead(s);
 	s->breaking = was_breaking;
 }

@@ -165,7 +165,6 @@ struct ws_conn {
 	void *user;
 	ws_conn_t *prev, *next;      /* server->conns (all sockets) */
 	ws_conn_t *open_prev, *open_next; /* server->open_head: open WebSocket connections, in open order */
-	ws_conn_t *touched_next;     /* server->touched */
 	ws_stamp_t t_created, t_rx, t_data, t_ping, t_close;
 	conn_state_t state;
 
@@ -227,14 +226,24 @@ struct ws_conn {
 	uint8_t *rest;
 	size_t rest_len;
 
-	/* topics */
+	/* topics, and presence: the topics c joined (ws_replica.c); capacities follow from the counts (ws__grows) */
 	ws_sub_t *subs;
-	uint32_t nsubs, subs_cap;
-
-	/* presence: the topics c joined (ws_replica.c) */
 	struct ws_pres_ref **pres;
-	uint32_t npres, pres_cap;
+	uint32_t nsubs, npres;
 };
+
+/*
+ * For arrays whose capacity is not stored: it is first, doubled each time
+ * it fills (and never shrunk), so with n entries it is full exactly when n is
+ * 0 or a power of two from first on.  Returns the capacity to grow to, or 0.
+ */
+static inline uint32_t ws__grows(uint32_t n, uint32_t first)
+{
+	if (n == 0) {
+		return first;
+	}
+	return n >= first && (n & (n - 1)) == 0 ? n * 2 : 0;
+}
 
 typedef struct ws_listener {
 	ws_io_t io;
@@ -270,7 +279,21 @@ struct ws_server {
 
 	ws_conn_t *conns;            /* every socket, newest first */
 	ws_conn_t *open_head, *open_tail;
-	ws_conn_t *touched;
+	/*
+	 * Connections touched in this iteration, settled (written, watches
+	 * changed) at its end; [touched_done, ntouched) are still owed.  Room for
+	 * every connection is kept (made at accept), and a connection is listed
+	 * at most once until settled, so appending never needs to allocate.
+	 */
+	ws_conn_t **touched;
+	size_t ntouched, touched_done, touched_cap;
+	/*
+	 * Deliveries queued since the touched connections were last written:
+	 * past flush_every, they are written at once instead of at the end of
+	 * the iteration, so that a read full of publications does not hold the
+	 * first one's deliveries until the last one is queued.
+	 */
+	size_t unflushed, flush_every;
 	ws_conn_t *dead;
 	size_t nconns, nopen;
 	uint64_t next_conn_id;
@@ -396,6 +419,8 @@ void ws__per_ip_acquire(ws_conn_t *c);
 void ws__conn_http_refuse(ws_conn_t *c, int status, const char *extra, const char *msg);
 void ws__conn_read_head(ws_conn_t *c);
 void ws__conn_http_free(ws_conn_t *c);
+void ws__queue_release_ring(ws_conn_t *c);
+void ws__server_flush_touched(ws_server_t *s);
 /* ws_in.c */
 ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len);
 extern const ws_frame_callbacks_t ws__conn_frame_callbacks;

@@ -91,14 +91,13 @@ int ws_conn_subscribe(ws_conn_t *c, const char *topic, size_t len)
 		t->subs = n;
 		t->cap = ncap;
 	}
-	if (c->nsubs == c->subs_cap) {
-		uint32_t ncap = c->subs_cap ? c->subs_cap * 2 : 4;
+	uint32_t ncap = ws__grows(c->nsubs, 4);
+	if (ncap) {
 		ws_sub_t *n = ws_realloc(c->subs, ncap * sizeof(*n));
 		if (n == NULL) {
 			goto fail;
 		}
 		c->subs = n;
-		c->subs_cap = ncap;
 	}
 	t->subs[t->nsubs].conn = c;
 	t->subs[t->nsubs].sub_index = c->nsubs;
@@ -136,7 +135,6 @@ void ws__topics_leave_all(ws_conn_t *c)
 	}
 	ws_free(c->subs);
 	c->subs = NULL;
-	c->subs_cap = 0;
 }
 
 void ws_conn_each_topic(ws_conn_t *c, void (*fn)(void *arg, const char *name, size_t len), void *arg)
