@@ -27,7 +27,7 @@ ready($server);
 $server->run();
 out('STOPPED');
 PHP, [], 30.0);
-$w->waitForCount('START', 2);
+$w->waitForCount('START', 2, 30.0);
 // Connect until both workers hold a client (the kernel places connections; the test reads where).
 $by = [];
 for ($i = 0; $i < 200 && count($by) < 2; $i++) {

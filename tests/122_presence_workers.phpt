@@ -40,7 +40,7 @@ ready($server);
 $server->run();
 out('STOPPED');
 PHP, [], 30.0);
-$w->waitForCount('START', 2);
+$w->waitForCount('START', 2, 30.0);
 $by = [];
 for ($i = 0; $i < 200 && (count($by['worker 0'] ?? []) < 1 || count($by['worker 1'] ?? []) < 2); $i++) {
     $c = WsClient::connect($w->port);
