@@ -208,10 +208,20 @@ static int on_message_end(void *user)
 		ws__mem_release(s, c->msg, c->msg_cap);
 		c->msg = NULL;
 		c->msg_cap = 0;
-	} else if (c->msg_compressed && c->msg != NULL && s->spare_msg == NULL) {
-		/* Back to the server: the next inflated message, on any connection, reuses it. */
-		s->spare_msg = c->msg;
-		s->spare_msg_cap = c->msg_cap;
+	} else if (c->msg_compressed && c->msg != NULL) {
+		/*
+		 * An inflated message always lands in c->msg: keeping it would cost
+		 * every connection that ever sent one up to WS_MSG_KEEP.  It goes
+		 * back to the server, where the next inflated message, on any
+		 * connection, reuses it; if the server already has a spare (messages
+		 * overlapped), it is freed.
+		 */
+		if (s->spare_msg == NULL) {
+			s->spare_msg = c->msg;
+			s->spare_msg_cap = c->msg_cap;
+		} else {
+			ws__mem_release(s, c->msg, c->msg_cap);
+		}
 		c->msg = NULL;
 		c->msg_cap = 0;
 	}
