@@ -176,6 +176,7 @@ async function modeMemory(url, pid, count, kind) {
     `(${per(idle - before)} KiB per connection) -> ${after} KiB after one 100-byte message each ` +
     `(${per(after - before)} KiB per connection) -> ${full} KiB after a 48 KB message each ` +
     `(${per(full - before)} KiB per connection)`);
+  console.log(`MEMORY_KIB ${before} ${idle} ${after} ${full}`);
   await Promise.all(clients.map(close));
 }
 
