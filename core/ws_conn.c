@@ -402,8 +402,7 @@ static void conn_free_memory(ws_conn_t *c)
 	ws_free(c->subs);
 	c->subs = NULL;
 	ws_frame_parser_release(&c->parser);
-	ws_inflater_free(c->inflater);
-	c->inflater = NULL;
+	ws__conn_inflater_drop(c);
 	ws_deflater_free(c->deflater);
 	c->deflater = NULL;
 }

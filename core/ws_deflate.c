@@ -19,7 +19,7 @@ void ws_deflate_config_defaults(ws_deflate_config_t *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->enabled = 1;
 	cfg->server_context_takeover = 0;
-	cfg->client_context_takeover = 1;
+	cfg->client_context_takeover = 0;
 	cfg->level = -1;
 	cfg->mem_level = 8;
 	cfg->window_bits = 15;
@@ -114,9 +114,11 @@ static int pmd_accept_offer(const ws_deflate_config_t *cfg, const ws_ext_offer_t
 	p->client_max_window_bits = (uint8_t)client_bits;
 	/*
 	 * Taken whenever offered: it lets us drop the inflate window between
-	 * messages.  Sent unrequested only when the configuration refuses client
-	 * context takeover (RFC 7692 allows it; some old Safari versions
-	 * mishandle it, which is why it is not the default).
+	 * messages.  Sent unrequested when the configuration refuses client
+	 * context takeover, the default (RFC 7692 7.1.1.1 lets a server add it
+	 * to its response): every client message is then a stream of its own,
+	 * inflated by the server's one shared inflater (ws_in.c), so a
+	 * connection holds no inflate window between messages.
 	 */
 	p->client_no_context_takeover = (uint8_t)(seen_cnct || !cfg->client_context_takeover);
 	*client_bits_offered = seen_cmwb;

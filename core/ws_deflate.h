@@ -16,7 +16,11 @@ typedef struct ws_deflate_config {
 	unsigned enabled : 1;
 	/* Our side keeps its compression context between messages (more ratio, ~256 KiB per connection). */
 	unsigned server_context_takeover : 1;
-	/* The client may keep its context (we then keep an inflater per connection). */
+	/*
+	 * The client may keep its context (we then keep an inflater and its
+	 * window per connection).  Off by default: the response then carries
+	 * client_no_context_takeover and one shared inflater serves everyone.
+	 */
 	unsigned client_context_takeover : 1;
 	int level;          /* zlib level 0-9, or -1 for zlib's default */
 	int mem_level;      /* 1-9 */
@@ -47,8 +51,9 @@ const char *ws_deflate_zlib_version(void);
  * them all.  On success returns 1, fills params and writes the response value
  * (e.g. "permessage-deflate; server_no_context_takeover") into resp (cap
  * bytes, 128 is enough) with its length in *resp_len.  The response carries
- * client_max_window_bits and client_no_context_takeover only when the client
- * offered them.  Returns 0 when nothing acceptable was offered (or cfg is
+ * client_max_window_bits only when the client offered it, and
+ * client_no_context_takeover when the client offered it or cfg refuses
+ * client context takeover.  Returns 0 when nothing acceptable was offered (or cfg is
  * disabled, or zlib is not built in).
  */
 int ws_pmd_negotiate(const ws_deflate_config_t *cfg, const ws_span_t *values, size_t nvalues,

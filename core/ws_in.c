@@ -44,17 +44,83 @@ static int msg_keep_span(ws_conn_t *c)
 	return msg_append(c, p, n);
 }
 
+/*
+ * The inflater for the compressed message that begins.  A client that keeps
+ * its context keeps a private inflater for the connection's life.  Without
+ * context takeover each message is a DEFLATE stream of its own, so the
+ * server's shared inflater serves it, held from the message's first frame
+ * to its last: a message may span many reads and frames, interleaved with
+ * other connections' messages, and zlib's state for it must survive until
+ * its end.  If another connection holds the shared inflater (its message is
+ * still arriving), this message gets a private one, freed at its end.  An
+ * idle connection thus holds no inflater, and the common case allocates
+ * nothing per message.
+ */
+static int inflater_take(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	if (c->inflater != NULL) {
+		return 0;
+	}
+	if (c->pmd.client_no_context_takeover && s->inflater_holder == NULL) {
+		if (s->shared_inflater == NULL && (s->shared_inflater = ws_inflater_new()) == NULL) {
+			return WS_ERR_NOMEM;
+		}
+		s->inflater_holder = c;
+		c->inflater = s->shared_inflater;
+		return 0;
+	}
+	return (c->inflater = ws_inflater_new()) == NULL ? WS_ERR_NOMEM : 0;
+}
+
+/*
+ * Gives the inflater back once a message without context takeover has
+ * ended (however it ended), or when the connection goes: the shared one is
+ * reset for the next message, a private one is freed.  A kept context (the
+ * client may take it over) survives until the connection goes.
+ */
+static void inflater_give_back(ws_conn_t *c, int gone)
+{
+	ws_server_t *s = c->server;
+	if (c->inflater == NULL) {
+		return;
+	}
+	if (s->inflater_holder == c) {
+		ws_inflater_reset(c->inflater);
+		s->inflater_holder = NULL;
+	} else if (gone || c->pmd.client_no_context_takeover) {
+		ws_inflater_free(c->inflater);
+	} else {
+		return;
+	}
+	c->inflater = NULL;
+}
+
+void ws__conn_inflater_drop(ws_conn_t *c)
+{
+	inflater_give_back(c, 1);
+}
+
 static int on_message_begin(void *user, ws_opcode_t opcode, int compressed)
 {
 	ws_conn_t *c = user;
+	ws_server_t *s = c->server;
 	c->msg_binary = opcode == WS_OPCODE_BINARY;
 	c->msg_compressed = (uint8_t)compressed;
 	c->msg_len = 0;
 	c->span = NULL;
 	c->span_len = 0;
 	if (compressed) {
-		if (c->inflater == NULL && (c->inflater = ws_inflater_new()) == NULL) {
-			return WS_ERR_NOMEM;
+		int e = inflater_take(c);
+		if (e != 0) {
+			return e;
+		}
+		/* Inflated bytes are always copied: borrow the server's spare buffer for them. */
+		if (c->msg == NULL && s->spare_msg != NULL) {
+			c->msg = s->spare_msg;
+			c->msg_cap = s->spare_msg_cap;
+			s->spare_msg = NULL;
+			s->spare_msg_cap = 0;
 		}
 		c->msg_inflated = 0;
 		ws_utf8_init(&c->msg_utf8);
@@ -81,8 +147,13 @@ static int on_message_data(void *user, const uint8_t *data, size_t len)
 	if (c->msg_compressed) {
 		c->server->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_COMPRESSED] += len;
 		/* max_message_size applies to the inflated size, checked as it grows. */
-		return ws_inflater_feed(c->inflater, data, len, 0, &c->msg_inflated,
+		int e = ws_inflater_feed(c->inflater, data, len, 0, &c->msg_inflated,
 			c->server->cfg.max_message_size, inflate_sink, c);
+		if (e != 0) {
+			/* The connection fails: no more of this message will come. */
+			inflater_give_back(c, 1);
+		}
+		return e;
 	}
 	if (c->msg_len == 0 && c->span == NULL) {
 		c->span = data;
@@ -102,6 +173,9 @@ static int on_message_end(void *user)
 	if (c->state != ST_OPEN) {
 		c->span = NULL;
 		c->msg_len = 0;
+		if (c->msg_compressed) {
+			inflater_give_back(c, 0);
+		}
 		return 0;
 	}
 	if (c->msg_compressed) {
@@ -110,15 +184,11 @@ static int on_message_end(void *user)
 		if (e == 0 && !c->msg_binary && !ws_utf8_is_complete(&c->msg_utf8)) {
 			e = WS_ERR_INVALID_UTF8;
 		}
+		inflater_give_back(c, e != 0);
 		if (e != 0) {
 			return e;
 		}
 		s->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_UNCOMPRESSED] += c->msg_inflated;
-		if (c->pmd.client_no_context_takeover) {
-			/* No window to keep: an idle connection then holds no inflater at all. */
-			ws_inflater_free(c->inflater);
-			c->inflater = NULL;
-		}
 	}
 	const char *data = c->span ? (const char *)c->span : (const char *)c->msg;
 	size_t len = c->span ? c->span_len : c->msg_len;
@@ -136,6 +206,22 @@ static int on_message_end(void *user)
 	c->msg_len = 0;
 	if (c->msg_cap > WS_MSG_KEEP) {
 		ws__mem_release(s, c->msg, c->msg_cap);
+		c->msg = NULL;
+		c->msg_cap = 0;
+	} else if (c->msg_compressed && c->msg != NULL) {
+		/*
+		 * An inflated message always lands in c->msg: keeping it would cost
+		 * every connection that ever sent one up to WS_MSG_KEEP.  It goes
+		 * back to the server, where the next inflated message, on any
+		 * connection, reuses it; if the server already has a spare (messages
+		 * overlapped), it is freed.
+		 */
+		if (s->spare_msg == NULL) {
+			s->spare_msg = c->msg;
+			s->spare_msg_cap = c->msg_cap;
+		} else {
+			ws__mem_release(s, c->msg, c->msg_cap);
+		}
 		c->msg = NULL;
 		c->msg_cap = 0;
 	}

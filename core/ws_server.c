@@ -154,6 +154,8 @@ void ws_server_free(ws_server_t *s)
 	for (size_t i = 0; i < 16; i++) {
 		ws_deflater_free(s->shared_deflaters[i]);
 	}
+	ws_inflater_free(s->shared_inflater);
+	ws__mem_release(s, s->spare_msg, s->spare_msg_cap);
 	ws_free(s->zbuf);
 	ws_free(s->rbuf);
 	ws_free(s->document_root);

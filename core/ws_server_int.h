@@ -324,6 +324,17 @@ struct ws_server {
 
 	/* permessage-deflate without server context takeover: one deflater per window size */
 	ws_deflater_t *shared_deflaters[16];
+	/*
+	 * With client_no_context_takeover every client message is a stream of its
+	 * own: one inflater serves them all, lent to one connection for one
+	 * message (ws_in.c).  While its holder's message is still arriving, other
+	 * connections inflate with a private inflater freed at their message's end.
+	 */
+	ws_inflater_t *shared_inflater;
+	ws_conn_t *inflater_holder;
+	/* A reassembly buffer lent to inflated messages, so an idle connection keeps none. */
+	uint8_t *spare_msg;
+	size_t spare_msg_cap;
 	uint8_t *zbuf;
 	size_t zcap;
 
@@ -427,6 +438,7 @@ extern const ws_frame_callbacks_t ws__conn_frame_callbacks;
 void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len);
 void ws__conn_process_rest(ws_conn_t *c);
 void ws__conn_read_frames(ws_conn_t *c);
+void ws__conn_inflater_drop(ws_conn_t *c);
 void ws__conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
 /* ws_timers.c */
 void ws__conn_arm_timer(ws_conn_t *c);

@@ -3,7 +3,7 @@
 # the exact Sec-WebSocket-Extensions answers, for the default server,
 # compression => false (never an extension), compression_context_takeover
 # => true, compression_window_bits => 10, compression_context_takeover =>
-# ["client" => false] and compression_threshold => 0.  Every handshake gets
+# ["client" => false], ["client" => true] and compression_threshold => 0.  Every handshake gets
 # 101, declined offers included; every accepted case then exchanges
 # messages checking the server keeps what it answered (window size enforced
 # strictly, context resets, RSV1 only from the threshold on).
@@ -16,6 +16,7 @@ for spec in \
 	'server-takeover|{"compression_context_takeover":true}' \
 	'window-10|{"compression_window_bits":10}' \
 	'client-no-takeover|{"compression_context_takeover":{"client":false}}' \
+	'client-takeover|{"compression_context_takeover":{"client":true}}' \
 	'threshold-0|{"compression_threshold":0}'; do
 	group=${spec%%|*}
 	start_server tests/lib/echo_server.php "${spec#*|}"

@@ -11,7 +11,9 @@
 # the next message is inflated with the window of the last one).
 source "$(dirname "$0")/common.bash"
 
-start_server tests/lib/echo_server.php '{}'
+# The corner cases keep the client's context (RFC 7692 7.2.3.2 refers back
+# into the previous message): a server that lets clients keep it.
+start_server tests/lib/echo_server.php '{"compression_context_takeover":{"client":true}}'
 run_peer "$PY" tests/compression/abuse.py unnegotiated "$PORT"
 run_peer "$PY" tests/compression/abuse.py errors "$PORT"
 [ "$(closes 1002)" -eq 9 ] || fail "expected 9 closes with 1002, got $(closes 1002)"

@@ -10,10 +10,14 @@
 # messages as one byte (00), which our inflater with context takes.
 source "$(dirname "$0")/common.bash"
 
-start_server tests/lib/echo_server.php '{}'
+start_server tests/lib/echo_server.php '{"compression_context_takeover":{"client":true}}'
 run_peer "$PY" tests/compression/bfinal.py takeover "$PORT"
-run_peer "$PY" tests/compression/bfinal.py no-takeover "$PORT"
 [ "$(closes 1000)" -eq 1 ] || fail "expected 1 clean close, got $(closes 1000)"
+finish_server
+
+# The default server (shared inflater): client_no_context_takeover, offered here.
+start_server tests/lib/echo_server.php '{}'
+run_peer "$PY" tests/compression/bfinal.py no-takeover "$PORT"
 [ "$(closes 1002)" -eq 1 ] || fail "expected 1 close with 1002, got $(closes 1002)"
 finish_server
 

@@ -9,7 +9,8 @@ invalid parameter is declined (the next one is tried) and the handshake
 still succeeds (101) without the extension; server_no_context_takeover is
 sent unless the server keeps its context; server_max_window_bits is sent
 when offered or when the server's window is under 15; client_max_window_bits
-only when offered and under 15; client_no_context_takeover when offered.
+only when offered and under 15; client_no_context_takeover always, unless
+the server lets clients keep their context (then when offered).
 
 Every accepted case then exchanges messages that check the server honours
 what it answered: its frames inflate within the announced window (checked
@@ -28,8 +29,10 @@ PMD = "permessage-deflate"
 SNCT = "; server_no_context_takeover"
 CNCT = "; client_no_context_takeover"
 
-# (offer headers, expected answer or None for no extension)
-DEFAULT = [
+# (offer headers, expected answer or None for no extension), for a server that
+# lets clients keep their context (compression_context_takeover =>
+# ["client" => true]): client_no_context_takeover only when offered.
+CLIENT_TAKEOVER = [
     (["permessage-deflate"], PMD + SNCT),
     (["permessage-deflate; client_max_window_bits"], PMD + SNCT),
     (["permessage-deflate; client_max_window_bits=15"], PMD + SNCT),
@@ -68,9 +71,26 @@ DEFAULT = [
     ([], None),
 ]
 
+
+
+def with_cnct(cases):
+    """The same cases for a server that refuses client context takeover (the
+    default): every accepted offer is answered with client_no_context_takeover,
+    which RFC 7692 7.1.1.1 lets a server add unrequested."""
+    out = []
+    for offers, answer in cases:
+        if answer is not None and CNCT not in answer:
+            answer = answer.replace(SNCT, SNCT + CNCT) if SNCT in answer else answer.replace(PMD, PMD + CNCT, 1)
+        out.append((offers, answer))
+    return out
+
+
+DEFAULT = with_cnct(CLIENT_TAKEOVER)
+
 GROUPS = {
     # name: (cases, compression_threshold)
     "default": (DEFAULT, 64),
+    "client-takeover": (CLIENT_TAKEOVER, 64),
     "disabled": ([(offers, None) for offers, _ in DEFAULT], 64),
     "server-takeover": ([
         (["permessage-deflate"], PMD),
@@ -79,7 +99,7 @@ GROUPS = {
         (["permessage-deflate; client_no_context_takeover"], PMD + CNCT),
         (["permessage-deflate; server_max_window_bits=10"], PMD + "; server_max_window_bits=10"),
     ], 64),
-    "window-10": ([
+    "window-10": (with_cnct([
         (["permessage-deflate"], PMD + SNCT + "; server_max_window_bits=10"),
         (["permessage-deflate; client_max_window_bits"],
          PMD + SNCT + "; server_max_window_bits=10; client_max_window_bits=10"),
@@ -89,7 +109,7 @@ GROUPS = {
          PMD + SNCT + "; server_max_window_bits=10; client_max_window_bits=9"),
         (["permessage-deflate; server_max_window_bits=12"], PMD + SNCT + "; server_max_window_bits=10"),
         (["permessage-deflate; server_max_window_bits=9"], PMD + SNCT + "; server_max_window_bits=9"),
-    ], 64),
+    ]), 64),
     # compression_context_takeover => ["client" => false]: RFC 7692 7.1.1.2
     # lets the server ask for client_no_context_takeover unprompted, and that
     # is what the option is documented to do.
@@ -98,7 +118,7 @@ GROUPS = {
         (["permessage-deflate; client_no_context_takeover"], PMD + SNCT + CNCT),
     ], 64),
     "threshold-0": ([
-        (["permessage-deflate"], PMD + SNCT),
+        (["permessage-deflate"], PMD + SNCT + CNCT),
     ], 0),
 }
 

@@ -1,13 +1,17 @@
 """Python websockets (which offers permessage-deflate by default) against
 the echo server.
 
-    pmd_py.py URL
+    pmd_py.py URL [client-takeover]
 
 Checks the Sec-WebSocket-Extensions answer to websockets' default offer
 ("permessage-deflate; client_max_window_bits") and to explicit
 ClientPerMessageDeflateFactory settings, then echoes text, binary, empty,
 multi-byte UTF-8, large compressible and large random messages, and
-fragmented messages (websockets sends an iterable as fragments).
+fragmented messages (websockets sends an iterable as fragments).  The
+default server answers every offer with client_no_context_takeover (its
+shared inflater); "client-takeover" is a server with
+compression_context_takeover => ["client" => true], which adds it only when
+offered.
 """
 import asyncio
 import os
@@ -51,12 +55,20 @@ CASES = [
 ]
 
 
-async def main(url):
+def expectations(mode):
+    if mode == "client-takeover":
+        return CASES
+    cnct = "; client_no_context_takeover"
+    snct = "; server_no_context_takeover"
+    return [(n, kw, e if cnct in e else e.replace(snct, snct + cnct)) for n, kw, e in CASES]
+
+
+async def main(url, mode):
     block = os.urandom(4000)
     messages = ["", "hi", "h\u00e9llo w\u00f6rld \u20ac \U0001F600 " * 100, "a" * 63, "b" * 64,
                 b"", b"\x00\x01", os.urandom(70000), bytes(1 << 20), block * 300,
                 "c" * (4 << 20), os.urandom(1 << 20) + bytes(1 << 20)]
-    for name, kw, expected in CASES:
+    for name, kw, expected in expectations(mode):
         ext = None if not kw else [ClientPerMessageDeflateFactory(**kw)]
         async with websockets.connect(url + "/py-" + name.replace("=", "-").replace(" ", "-"), max_size=None, extensions=ext,
                                       open_timeout=WAIT, close_timeout=WAIT, ping_interval=None) as ws:
@@ -81,4 +93,4 @@ async def main(url):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "default"))
