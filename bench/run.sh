@@ -78,7 +78,8 @@ fi
 # ---------------------------------------------------------------- optional peers
 #
 # Each one is left out, saying why, unless its variable points to something
-# that starts. PEERS_JSON collects their versions for the report.
+# usable (an executable, an extension PHP loads, a Workerman checkout).
+# PEERS_JSON collects their versions for the report.
 
 HAVE_UWS=0
 HAVE_SWOOLE=0
