@@ -3,16 +3,19 @@
  * bench/report.php - turns the RESULT lines gathered by bench/run.sh into the
  * table (stdout), bench/results/latest.json and bench/results/chart.svg.
  *
- *   php report.php RAW.jsonl LATEST.json CHART.svg MACHINE VERSIONS BUSY REPS DURATION QUICK RUNDIR
+ *   php report.php RAW.jsonl LATEST.json CHART.svg MACHINE VERSIONS BUSY REPS DURATION QUICK RUNDIR [PEERS_JSON]
  *
  * Each figure is the median of the repetitions. Ratios compare our server
- * with the Node ws run of the same sitting. The issue's figures for the
+ * with the Node ws run of the same sitting, and with each optional peer
+ * (uWebSockets, Swoole, Workerman) that ran in it; PEERS_JSON (from run.sh)
+ * gives their versions and paths. The issue's figures for the
  * leading C++ server were measured on another machine: they are shown for
  * reference, and the "90% of the ceiling" targets scale them by the ratio of
  * Node's figure here to Node's figure in the issue.
  */
 
-[, $rawPath, $jsonPath, $svgPath, $machine, $versions, $busy, $reps, $duration, $quick, $runDir] = $argv + array_fill(0, 11, '');
+[, $rawPath, $jsonPath, $svgPath, $machine, $versions, $busy, $reps, $duration, $quick, $runDir, $peersJson] = $argv + array_fill(0, 12, '');
+$peers = json_decode($peersJson ?: '{}', true) ?: [];
 
 /* ---------------------------------------------------------------- scenario definitions */
 
@@ -55,7 +58,9 @@ $SCEN = [
         'target' => null,
     ],
 ];
-$SERVERS = ['ours' => 'ext-websocket', 'loop' => 'PHP loop', 'node' => 'Node ws'];
+$SERVERS = ['ours' => 'ext-websocket', 'loop' => 'PHP loop', 'node' => 'Node ws', 'uws' => 'uWS', 'swoole' => 'Swoole', 'workerman' => 'Workerman'];
+// the optional peers, in table order
+$PEERS = ['uws', 'swoole', 'workerman'];
 
 /* ---------------------------------------------------------------- read */
 
@@ -94,6 +99,9 @@ function median(array $xs): ?float
 
 $out = [];
 $notes = [];
+foreach ($peers['notes'] ?? [] as $n) {
+    $notes[] = $n;
+}
 foreach ($SCEN as $name => $def) {
     $servers = [];
     foreach ($SERVERS as $kind => $label) {
@@ -193,6 +201,12 @@ foreach ($SCEN as $name => $def) {
         'ours_vs_node' => $adv($ours, $node),
         'ours_vs_loop' => $loop !== null ? $adv($ours, $loop) : null,
     ];
+    // the same factor against each optional peer that ran (ours_vs_uws, ...)
+    foreach ($PEERS as $p) {
+        if (isset($servers[$p])) {
+            $entry["ours_vs_$p"] = $adv($ours, $servers[$p]['median']);
+        }
+    }
     if ($def['issue']) {
         $entry['issue_reference'] = $def['issue'];
         $entry['issue_cpp_vs_node'] = $adv($def['issue']['cpp'], $def['issue']['node']);
@@ -266,8 +280,19 @@ function fx(?float $x): string
 }
 
 $date = gmdate('Y-m-d H:i') . ' UTC';
+// columns for the optional peers that ran in this sitting
+$present = array_values(array_filter($PEERS, function ($p) use ($out) {
+    foreach ($out as $e) {
+        if (isset($e['servers'][$p])) {
+            return true;
+        }
+    }
+    return false;
+}));
 $rows = [];
-$rows[] = ['scenario', 'ext-websocket', 'PHP loop', 'Node ws', 'ours vs Node', 'target', 'met', 'issue: C++ / Node (other machine)'];
+$rows[] = array_merge(['scenario', 'ext-websocket', 'PHP loop', 'Node ws'], array_map(fn ($p) => $SERVERS[$p], $present),
+    ['ours vs Node'], array_map(fn ($p) => 'ours vs ' . $SERVERS[$p], $present),
+    ['target', 'met', 'issue: C++ / Node (other machine)']);
 foreach ($out as $name => $e) {
     $def = $SCEN[$name];
     $s = $e['servers'];
@@ -286,16 +311,19 @@ foreach ($out as $name => $e) {
     if ($e['ours_vs_loop'] !== null) {
         $vsNode .= ' (' . fx($e['ours_vs_loop']) . ' PHP loop)';
     }
-    $rows[] = [
-        $e['title'],
-        fmt($s['ours']['median'] ?? null, $def),
-        isset($s['loop']) ? fmt($s['loop']['median'], $def) : '',
-        fmt($s['node']['median'] ?? null, $def),
-        $vsNode,
-        $targetText,
-        $met,
-        $issue,
-    ];
+    $rows[] = array_merge(
+        [
+            $e['title'],
+            fmt($s['ours']['median'] ?? null, $def),
+            isset($s['loop']) ? fmt($s['loop']['median'], $def) : '',
+            fmt($s['node']['median'] ?? null, $def),
+        ],
+        // a peer left out of a scenario (Workerman on select() at 10,000) shows "skipped"
+        array_map(fn ($p) => isset($s[$p]) ? fmt($s[$p]['median'], $def) : 'skipped', $present),
+        [$vsNode],
+        array_map(fn ($p) => isset($s[$p]) ? fx($e["ours_vs_$p"] ?? null) : '-', $present),
+        [$targetText, $met, $issue]
+    );
 }
 
 $md = '| ' . implode(' | ', $rows[0]) . " |\n|" . str_repeat('---|', count($rows[0])) . "\n";
@@ -341,7 +369,12 @@ foreach ($rows as $k => $r) {
         echo str_repeat('-', array_sum($w) + 2 * (count($w) - 1)), "\n";
     }
 }
-echo "\n\"ours vs Node\" is a factor where above 1 means ext-websocket did better (more per second, or fewer µs/bytes).\n";
+echo "\n\"ours vs X\" is a factor where above 1 means ext-websocket did better (more per second, or fewer µs/bytes).\n";
+foreach ($PEERS as $p) {
+    if (!empty($peers[$p]['present'])) {
+        echo "  {$SERVERS[$p]}: {$peers[$p]['version']} ({$peers[$p]['path']})\n";
+    }
+}
 echo "Ceiling targets: the issue's C++ figure scaled by Node here / Node in the issue; 90% of it, as a factor over Node.\n";
 foreach ($ceilingLines as $l) {
     echo "  $l\n";
@@ -370,8 +403,11 @@ if ($notes) {
 }
 $logNotes = [];
 foreach (glob(rtrim($runDir, '/') . '/server-*.log') ?: [] as $log) {
+    // Workerman's master announces its start and each signal ("Workerman[file] ..."):
+    // not a problem to report.
     $lines = array_filter(file($log, FILE_IGNORE_NEW_LINES) ?: [], fn ($l) => $l !== ''
-        && !str_starts_with($l, '--- port') && !str_contains($l, 'listening on'));
+        && !str_starts_with($l, '--- port') && !str_contains($l, 'listening on')
+        && !preg_match('/^Workerman\[[^\]]*\] (start in|received signal|stopping|has been stopped|Stopping)/', $l));
     if ($lines) {
         $logNotes[basename($log)] = array_slice(array_values($lines), 0, 5);
     }
@@ -391,6 +427,7 @@ $doc = [
     'date' => gmdate('c'),
     'machine' => $machine,
     'versions' => $versions,
+    'peers' => array_intersect_key($peers, array_flip($PEERS)),
     'quick' => $quick === '1',
     'repetitions' => (int) $reps,
     'duration_s' => (float) $duration,
