@@ -894,7 +894,7 @@ static void check_running(void)
 	}
 	TRACE("  [buffered %zu, stat %zu, mem %zu]\n", buffered, st.buffered_bytes, st.memory_bytes);
 	CHECK(buffered == st.buffered_bytes);
-	CHECK(s->touched == NULL && s->dead == NULL);
+	CHECK(s->ntouched == 0 && s->dead == NULL);
 }
 
 /* One iteration of the server, then the peers that read take what it wrote. */
