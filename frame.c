@@ -203,6 +203,11 @@ int ws_frame_parser_in_message(const ws_frame_parser_t *p)
 	return p->msg_opcode != 0;
 }
 
+int ws_frame_parser_idle(const ws_frame_parser_t *p)
+{
+	return p->state == WS_FRAME_ST_HEADER && p->hdr_len == 0 && p->msg_opcode == 0 && !p->ctl_owned && p->error == 0;
+}
+
 /* Checks of the first header byte: FIN, RSV1-3, opcode. */
 static int check_byte0(ws_frame_parser_t *p, uint8_t b)
 {

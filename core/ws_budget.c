@@ -53,7 +53,7 @@ int ws__mem_reserve(ws_server_t *s, uint8_t **buf, size_t *cap, size_t need)
 /* What a connection holds that the budget counts: its queue, its unfinished message, its unparsed input. */
 static size_t conn_footprint(const ws_conn_t *c)
 {
-	return c->buffered + c->msg_cap + c->rest_len;
+	return c->buffered + (c->busy ? c->busy->msg_cap + c->busy->rest_len : 0);
 }
 
 void ws__server_enforce_memory(ws_server_t *s)
@@ -74,19 +74,20 @@ void ws__server_enforce_memory(ws_server_t *s)
 		if (worst == NULL || conn_footprint(worst) == 0) {
 			return;
 		}
-		if (worst->msg_cap + worst->rest_len > worst->buffered) {
+		ws_conn_busy_t *b = worst->busy;
+		if (b && b->msg_cap + b->rest_len > worst->buffered) {
 			/*
 			 * Most of it is an incoming message: there is no dropping half a
 			 * message, so the sender goes, and its buffer with it at once.
 			 */
 			s->metrics.memory_sheds[WS_MSHED_CLOSED]++;
 			ws__conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
-			ws__mem_release(s, worst->msg, worst->msg_cap);
-			worst->msg = NULL;
-			worst->msg_cap = worst->msg_len = 0;
-			ws__mem_release(s, worst->rest, worst->rest_len);
-			worst->rest = NULL;
-			worst->rest_len = 0;
+			ws__mem_release(s, b->msg, b->msg_cap);
+			b->msg = NULL;
+			b->msg_cap = b->msg_len = 0;
+			ws__mem_release(s, b->rest, b->rest_len);
+			b->rest = NULL;
+			b->rest_len = 0;
 		} else {
 			ws__queue_discard_unsent(worst, 1);
 			s->metrics.memory_sheds[s->cfg.backpressure == WS_BACKPRESSURE_CLOSE ? WS_MSHED_CLOSED : WS_MSHED_DROPPED]++;

@@ -65,36 +65,30 @@ ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tl
 	}
 	memset(c, 0, sizeof(*c));
 	c->server = s;
-	c->id = s->next_conn_id++;
 	c->peer = *peer;
 	c->state = ST_HTTP;
 	if (tls) {
-		c->tls = ws_tls_conn_new(tls, fd);
-		if (c->tls == NULL) {
-			close(fd);
-			ws_free(c);
-			return NULL;
+		if ((c->tls = ws_tls_conn_new(tls, fd)) == NULL) {
+			goto fail;
 		}
 		c->state = ST_TLS;
 	}
 	c->t_created = c->t_rx = c->t_data = (ws_stamp_t)ws_loop_now(s->loop);
-	c->t_accept_us = (uint32_t)(ws_loop_wake_ns(s->loop) / 1000);
+	if ((c->http = ws_malloc(sizeof(*c->http))) == NULL) {
+		goto fail;
+	}
+	memset(c->http, 0, sizeof(*c->http));
+	c->http->t_accept_ns = ws_loop_wake_ns(s->loop);
+	if (s->nconns + 1 > s->touched_cap && conn_touched_reserve(s, s->nconns + 1) != 0) {
+		goto fail;
+	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ws_io_start(s->loop, &c->io, fd, WS_IO_READ, ws__conn_io_cb, c) != 0) {
-		ws_tls_conn_free(c->tls);
-		close(fd);
-		ws_free(c);
-		return NULL;
+		goto fail;
 	}
+	c->id = s->next_conn_id++;
 	ws_timer_init(&c->timer, ws__conn_timer_cb, c);
-	if (s->nconns + 1 > s->touched_cap && conn_touched_reserve(s, s->nconns + 1) != 0) {
-		ws_io_stop(s->loop, &c->io);
-		ws_tls_conn_free(c->tls);
-		close(fd);
-		ws_free(c);
-		return NULL;
-	}
 	c->next = s->conns;
 	if (s->conns) {
 		s->conns->prev = c;
@@ -103,6 +97,13 @@ ws_conn_t *ws__conn_new(ws_server_t *s, int fd, const ws_sockaddr_t *peer, ws_tl
 	s->nconns++;
 	ws__conn_arm_timer(c);
 	return c;
+
+fail:
+	ws_free(c->http);
+	ws_tls_conn_free(c->tls);
+	close(fd);
+	ws_free(c);
+	return NULL;
 }
 
 /* Room in the touched list for n connections (see ws_server_int.h). */
@@ -166,13 +167,24 @@ static const char ws__root_path[] = "/";
 
 ws_span_t ws_conn_path(const ws_conn_t *c)
 {
-	ws_span_t sp = { c->path ? c->path : ws__root_path, c->path ? c->path_len : 1 };
+	ws_span_t sp = { ws__root_path, 1 };
+	if (c->names && c->names->path_len) {
+		sp.ptr = c->names->bytes;
+		sp.len = c->names->path_len;
+	}
 	return sp;
 }
 
 ws_span_t ws_conn_subprotocol(const ws_conn_t *c)
 {
-	ws_span_t sp = { c->subprotocol, c->subprotocol_len };
+	ws_span_t sp = { NULL, 0 };
+	if (c->http && c->http->subprotocol) {
+		sp.ptr = c->http->subprotocol; /* chosen, not yet sent: during the handshake */
+		sp.len = c->http->subprotocol_len;
+	} else if (c->names && c->names->subprotocol_len) {
+		sp.ptr = c->names->bytes + c->names->path_len;
+		sp.len = c->names->subprotocol_len;
+	}
 	return sp;
 }
 
@@ -386,22 +398,13 @@ void ws__conn_release(ws_conn_t *c)
 
 static void conn_free_memory(ws_conn_t *c)
 {
-	ws_server_t *s = c->server;
 	ws__queue_free(c);
 	ws__conn_http_free(c);
-	ws__mem_release(s, c->msg, c->msg_cap);
-	c->msg = NULL;
-	c->msg_cap = 0;
-	ws__mem_release(s, c->rest, c->rest_len);
-	c->rest = NULL;
-	c->rest_len = 0;
-	ws_free(c->subprotocol);
-	c->subprotocol = NULL;
-	ws_free((void *)c->path);
-	c->path = NULL;
+	ws__conn_busy_release(c, 1);
+	ws_free(c->names);
+	c->names = NULL;
 	ws_free(c->subs);
 	c->subs = NULL;
-	ws_frame_parser_release(&c->parser);
 	ws__conn_inflater_drop(c);
 	ws_deflater_free(c->deflater);
 	c->deflater = NULL;
@@ -487,7 +490,7 @@ static void conn_settle(ws_conn_t *c)
 		}
 		if (c->read_paused) {
 			c->read_paused = 0;
-			if (c->rest_len) {
+			if (c->busy && c->busy->rest_len) {
 				ws__conn_process_rest(c);
 				if (c->state == ST_DEAD) {
 					return;

@@ -168,6 +168,12 @@ uint64_t ws_frame_parser_error_offset(const ws_frame_parser_t *p);
 int ws_frame_parser_in_message(const ws_frame_parser_t *p);
 
 /*
+ * 1 if the parser is between frames with no message open and no error: a
+ * freshly initialised one would behave the same from here on.
+ */
+int ws_frame_parser_idle(const ws_frame_parser_t *p);
+
+/*
  * Writes a frame header into out (at least WS_FRAME_HEADER_MAX bytes) and
  * returns its length (2 to 14).  The length field uses the shortest form.
  * mask_key: NULL for a server frame (unmasked), else the 4-byte key of a

@@ -63,6 +63,7 @@ void ws__conn_http_free(ws_conn_t *c)
 	}
 	ws__mem_release(c->server, h->head, h->head_cap);
 	ws_free(h->extra_headers);
+	ws_free(h->subprotocol);
 	ws_free(h);
 	c->http = NULL;
 }
@@ -78,9 +79,9 @@ int ws_conn_set_subprotocol(ws_conn_t *c, const char *name, size_t len)
 	}
 	memcpy(p, name, len);
 	p[len] = '\0';
-	ws_free(c->subprotocol);
-	c->subprotocol = p;
-	c->subprotocol_len = (uint32_t)len;
+	ws_free(c->http->subprotocol);
+	c->http->subprotocol = p;
+	c->http->subprotocol_len = len;
 	return 0;
 }
 
@@ -180,7 +181,7 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 		return;
 	}
 	/* Subprotocol: the first the client offers that the server speaks. */
-	for (size_t i = 0; i < hs.num_protocols && c->subprotocol == NULL; i++) {
+	for (size_t i = 0; i < hs.num_protocols && c->http->subprotocol == NULL; i++) {
 		for (size_t j = 0; j < s->nprotocols; j++) {
 			if (hs.protocols[i].len == s->protocol_lens[j]
 				&& memcmp(hs.protocols[i].ptr, s->protocols[j], s->protocol_lens[j]) == 0) {
@@ -188,8 +189,8 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 				if (p) {
 					memcpy(p, hs.protocols[i].ptr, hs.protocols[i].len);
 					p[hs.protocols[i].len] = '\0';
-					c->subprotocol = p;
-					c->subprotocol_len = (uint32_t)hs.protocols[i].len;
+					c->http->subprotocol = p;
+					c->http->subprotocol_len = hs.protocols[i].len;
 				}
 				break;
 			}
@@ -224,11 +225,13 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	ws_handshake_accept(hs.key.ptr, hs.key.len, accept);
 	const char *xh = c->http->extra_headers;
 	size_t xl = c->http->extra_len;
-	size_t need = ws_handshake_response(NULL, 0, accept, c->subprotocol, c->subprotocol_len,
+	const char *sp = c->http->subprotocol;
+	size_t spl = c->http->subprotocol_len;
+	size_t need = ws_handshake_response(NULL, 0, accept, sp, spl,
 		ext_len ? ext_resp : NULL, ext_len, xh, xl);
 	char *out = ws_malloc(need);
 	if (out != NULL) {
-		ws_handshake_response(out, need, accept, c->subprotocol, c->subprotocol_len,
+		ws_handshake_response(out, need, accept, sp, spl,
 			ext_len ? ext_resp : NULL, ext_len, xh, xl);
 	}
 	if (out == NULL || ws__queue_bytes(c, out, need, NULL, 0) != 0) {
@@ -244,22 +247,18 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	c->http->extra_headers = NULL;
 	c->http->extra_len = 0;
 
-	ws_frame_config_t fc;
-	memset(&fc, 0, sizeof(fc));
-	fc.role = WS_ROLE_SERVER;
-	fc.max_frame_size = s->cfg.max_frame_size;
-	fc.max_message_size = s->cfg.max_message_size;
-	fc.allow_rsv1 = c->pmd_on;
-	ws_frame_parser_init(&c->parser, &fc, &ws__conn_frame_callbacks, c);
 	ws__per_ip_acquire(c);
 	/* Kept for the binding, which may create its connection object later. */
-	if (!(req->path.len == 1 && req->path.ptr[0] == '/') && req->path.len > 0) {
-		char *p = ws_malloc(req->path.len);
-		if (p) {
-			memcpy(p, req->path.ptr, req->path.len);
-			c->path = p;
-			c->path_len = (uint32_t)req->path.len;
+	size_t pl = req->path.len == 1 && req->path.ptr[0] == '/' ? 0 : req->path.len;
+	if ((pl || spl) && pl <= UINT32_MAX && spl <= UINT32_MAX
+		&& (c->names = ws_malloc(sizeof(*c->names) + pl + spl + 1)) != NULL) {
+		c->names->path_len = (uint32_t)pl;
+		c->names->subprotocol_len = (uint32_t)spl;
+		memcpy(c->names->bytes, req->path.ptr, pl);
+		if (spl) {
+			memcpy(c->names->bytes + pl, sp, spl);
 		}
+		c->names->bytes[pl + spl] = '\0';
 	}
 	c->state = ST_OPEN;
 	c->opened = 1;
@@ -269,9 +268,8 @@ static void conn_upgrade(ws_conn_t *c, const ws_http_request_t *req, size_t head
 	ws__conn_arm_timer(c);
 	s->metrics.connections_opened++;
 	if (s->mctl && s->mctl->timing) {
-		/* In µs, modulo 2^32 (71 minutes), so that the connection keeps 4 bytes for it. */
-		uint32_t took_us = (uint32_t)(ws__metrics_clock() / 1000) - c->t_accept_us;
-		ws_metrics_observe(&s->metrics.handshake, (uint64_t)took_us * 1000);
+		uint64_t now = ws__metrics_clock();
+		ws_metrics_observe(&s->metrics.handshake, now > c->http->t_accept_ns ? now - c->http->t_accept_ns : 0);
 	}
 	if (s->h->on_open) {
 		uint64_t t0 = ws__mt_begin(s);

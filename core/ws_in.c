@@ -23,24 +23,24 @@ ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len)
 
 static int msg_append(ws_conn_t *c, const uint8_t *data, size_t len)
 {
-	if (ws__mem_reserve(c->server, &c->msg, &c->msg_cap, c->msg_len + len) != 0) {
+	if (ws__mem_reserve(c->server, &c->busy->msg, &c->busy->msg_cap, c->busy->msg_len + len) != 0) {
 		return -1;
 	}
-	memcpy(c->msg + c->msg_len, data, len);
-	c->msg_len += len;
+	memcpy(c->busy->msg + c->busy->msg_len, data, len);
+	c->busy->msg_len += len;
 	return 0;
 }
 
-/* Moves a message prefix that still lies in the read buffer into c->msg. */
+/* Moves a message prefix that still lies in the read buffer into the reassembly buffer. */
 static int msg_keep_span(ws_conn_t *c)
 {
-	if (c->span == NULL) {
+	if (c->busy->span == NULL) {
 		return 0;
 	}
-	const uint8_t *p = c->span;
-	size_t n = c->span_len;
-	c->span = NULL;
-	c->span_len = 0;
+	const uint8_t *p = c->busy->span;
+	size_t n = c->busy->span_len;
+	c->busy->span = NULL;
+	c->busy->span_len = 0;
 	return msg_append(c, p, n);
 }
 
@@ -107,23 +107,23 @@ static int on_message_begin(void *user, ws_opcode_t opcode, int compressed)
 	ws_server_t *s = c->server;
 	c->msg_binary = opcode == WS_OPCODE_BINARY;
 	c->msg_compressed = (uint8_t)compressed;
-	c->msg_len = 0;
-	c->span = NULL;
-	c->span_len = 0;
+	c->busy->msg_len = 0;
+	c->busy->span = NULL;
+	c->busy->span_len = 0;
 	if (compressed) {
 		int e = inflater_take(c);
 		if (e != 0) {
 			return e;
 		}
 		/* Inflated bytes are always copied: borrow the server's spare buffer for them. */
-		if (c->msg == NULL && s->spare_msg != NULL) {
-			c->msg = s->spare_msg;
-			c->msg_cap = s->spare_msg_cap;
+		if (c->busy->msg == NULL && s->spare_msg != NULL) {
+			c->busy->msg = s->spare_msg;
+			c->busy->msg_cap = s->spare_msg_cap;
 			s->spare_msg = NULL;
 			s->spare_msg_cap = 0;
 		}
-		c->msg_inflated = 0;
-		ws_utf8_init(&c->msg_utf8);
+		c->busy->msg_inflated = 0;
+		ws_utf8_init(&c->busy->msg_utf8);
 	}
 	return 0;
 }
@@ -132,7 +132,7 @@ static int on_message_begin(void *user, ws_opcode_t opcode, int compressed)
 static int inflate_sink(void *user, const uint8_t *data, size_t len)
 {
 	ws_conn_t *c = user;
-	if (!c->msg_binary && ws_utf8_feed(&c->msg_utf8, data, len, NULL) != 0) {
+	if (!c->msg_binary && ws_utf8_feed(&c->busy->msg_utf8, data, len, NULL) != 0) {
 		return WS_ERR_INVALID_UTF8;
 	}
 	return msg_append(c, data, len) == 0 ? 0 : WS_ERR_NOMEM;
@@ -147,7 +147,7 @@ static int on_message_data(void *user, const uint8_t *data, size_t len)
 	if (c->msg_compressed) {
 		c->server->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_COMPRESSED] += len;
 		/* max_message_size applies to the inflated size, checked as it grows. */
-		int e = ws_inflater_feed(c->inflater, data, len, 0, &c->msg_inflated,
+		int e = ws_inflater_feed(c->inflater, data, len, 0, &c->busy->msg_inflated,
 			c->server->cfg.max_message_size, inflate_sink, c);
 		if (e != 0) {
 			/* The connection fails: no more of this message will come. */
@@ -155,9 +155,9 @@ static int on_message_data(void *user, const uint8_t *data, size_t len)
 		}
 		return e;
 	}
-	if (c->msg_len == 0 && c->span == NULL) {
-		c->span = data;
-		c->span_len = len;
+	if (c->busy->msg_len == 0 && c->busy->span == NULL) {
+		c->busy->span = data;
+		c->busy->span_len = len;
 		return 0;
 	}
 	if (msg_keep_span(c) != 0 || msg_append(c, data, len) != 0) {
@@ -171,27 +171,27 @@ static int on_message_end(void *user)
 	ws_conn_t *c = user;
 	ws_server_t *s = c->server;
 	if (c->state != ST_OPEN) {
-		c->span = NULL;
-		c->msg_len = 0;
+		c->busy->span = NULL;
+		c->busy->msg_len = 0;
 		if (c->msg_compressed) {
 			inflater_give_back(c, 0);
 		}
 		return 0;
 	}
 	if (c->msg_compressed) {
-		int e = ws_inflater_feed(c->inflater, NULL, 0, 1, &c->msg_inflated, s->cfg.max_message_size,
+		int e = ws_inflater_feed(c->inflater, NULL, 0, 1, &c->busy->msg_inflated, s->cfg.max_message_size,
 			inflate_sink, c);
-		if (e == 0 && !c->msg_binary && !ws_utf8_is_complete(&c->msg_utf8)) {
+		if (e == 0 && !c->msg_binary && !ws_utf8_is_complete(&c->busy->msg_utf8)) {
 			e = WS_ERR_INVALID_UTF8;
 		}
 		inflater_give_back(c, e != 0);
 		if (e != 0) {
 			return e;
 		}
-		s->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_UNCOMPRESSED] += c->msg_inflated;
+		s->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_UNCOMPRESSED] += c->busy->msg_inflated;
 	}
-	const char *data = c->span ? (const char *)c->span : (const char *)c->msg;
-	size_t len = c->span ? c->span_len : c->msg_len;
+	const char *data = c->busy->span ? (const char *)c->busy->span : (const char *)c->busy->msg;
+	size_t len = c->busy->span ? c->busy->span_len : c->busy->msg_len;
 	if (data == NULL) {
 		data = "";
 	}
@@ -201,29 +201,29 @@ static int on_message_end(void *user)
 	uint64_t t0 = s->mctl ? ws__mt_begin_sampled(s, &s->mctl->msg_iter) : 0;
 	s->h->on_message(s, c, data, len, c->msg_binary);
 	ws__mt_end(&s->metrics.handler[WS_MEV_MESSAGE], t0);
-	c->span = NULL;
-	c->span_len = 0;
-	c->msg_len = 0;
-	if (c->msg_cap > WS_MSG_KEEP) {
-		ws__mem_release(s, c->msg, c->msg_cap);
-		c->msg = NULL;
-		c->msg_cap = 0;
-	} else if (c->msg_compressed && c->msg != NULL) {
+	c->busy->span = NULL;
+	c->busy->span_len = 0;
+	c->busy->msg_len = 0;
+	if (c->busy->msg_cap > WS_MSG_KEEP) {
+		ws__mem_release(s, c->busy->msg, c->busy->msg_cap);
+		c->busy->msg = NULL;
+		c->busy->msg_cap = 0;
+	} else if (c->msg_compressed && c->busy->msg != NULL) {
 		/*
-		 * An inflated message always lands in c->msg: keeping it would cost
+		 * An inflated message always lands in c->busy->msg: keeping it would cost
 		 * every connection that ever sent one up to WS_MSG_KEEP.  It goes
 		 * back to the server, where the next inflated message, on any
 		 * connection, reuses it; if the server already has a spare (messages
 		 * overlapped), it is freed.
 		 */
 		if (s->spare_msg == NULL) {
-			s->spare_msg = c->msg;
-			s->spare_msg_cap = c->msg_cap;
+			s->spare_msg = c->busy->msg;
+			s->spare_msg_cap = c->busy->msg_cap;
 		} else {
-			ws__mem_release(s, c->msg, c->msg_cap);
+			ws__mem_release(s, c->busy->msg, c->busy->msg_cap);
 		}
-		c->msg = NULL;
-		c->msg_cap = 0;
+		c->busy->msg = NULL;
+		c->busy->msg_cap = 0;
 	}
 	if (s->breaking) {
 		return WS_FRAME_PAUSE;
@@ -289,7 +289,7 @@ const ws_frame_callbacks_t ws__conn_frame_callbacks = {
 
 static void conn_protocol_error(ws_conn_t *c, int err)
 {
-	c->span = NULL;
+	c->busy->span = NULL;
 	if (c->close_sent) {
 		c->fail_fast = 1;
 		ws__conn_fire_close(c, c->close_code, NULL, 0);
@@ -309,18 +309,64 @@ static void conn_save_rest(ws_conn_t *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	memcpy(r, buf, len);
-	c->rest = r;
-	c->rest_len = len;
+	c->busy->rest = r;
+	c->busy->rest_len = len;
+}
+
+/* Makes c->busy, with a parser set up for this connection: -1 when out of memory. */
+static int conn_busy(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	ws_conn_busy_t *b = ws_malloc(sizeof(*b));
+	if (b == NULL) {
+		return -1;
+	}
+	memset(b, 0, sizeof(*b));
+	ws_frame_config_t fc;
+	memset(&fc, 0, sizeof(fc));
+	fc.role = WS_ROLE_SERVER;
+	fc.max_frame_size = s->cfg.max_frame_size;
+	fc.max_message_size = s->cfg.max_message_size;
+	fc.allow_rsv1 = c->pmd_on;
+	ws_frame_parser_init(&b->parser, &fc, &ws__conn_frame_callbacks, c);
+	c->busy = b;
+	return 0;
+}
+
+/*
+ * Gives c->busy back: with force always (the connection goes), else only
+ * when nothing is in progress (between frames, no message open, no input
+ * saved), which is when a fresh one is equivalent.
+ */
+void ws__conn_busy_release(ws_conn_t *c, int force)
+{
+	ws_conn_busy_t *b = c->busy;
+	if (b == NULL) {
+		return;
+	}
+	if (!force && (!ws_frame_parser_idle(&b->parser) || b->msg_len || b->span || b->rest)) {
+		return;
+	}
+	ws__mem_release(c->server, b->msg, b->msg_cap);
+	ws__mem_release(c->server, b->rest, b->rest_len);
+	ws_frame_parser_release(&b->parser);
+	ws_free(b);
+	c->busy = NULL;
 }
 
 void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len)
 {
 	ws_server_t *s = c->server;
+	if (c->busy == NULL && conn_busy(c) != 0) {
+		c->drop = 1;
+		ws__conn_touch(c);
+		return;
+	}
 	while (len > 0 && (c->state == ST_OPEN || c->state == ST_CLOSING)) {
 		if (c->close_received || c->fail_fast) {
 			break; /* nothing after a close frame or a failure matters */
 		}
-		ssize_t n = ws_frame_parser_feed(&c->parser, buf, len);
+		ssize_t n = ws_frame_parser_feed(&c->busy->parser, buf, len);
 		if (n < 0) {
 			conn_protocol_error(c, (int)n);
 			return;
@@ -346,10 +392,10 @@ void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len)
 
 void ws__conn_process_rest(ws_conn_t *c)
 {
-	uint8_t *r = c->rest;
-	size_t n = c->rest_len;
-	c->rest = NULL;
-	c->rest_len = 0;
+	uint8_t *r = c->busy->rest;
+	size_t n = c->busy->rest_len;
+	c->busy->rest = NULL;
+	c->busy->rest_len = 0;
 	ws__conn_feed(c, r, n);
 	ws__mem_release(c->server, r, n);
 }

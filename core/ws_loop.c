@@ -471,7 +471,7 @@ static int loop_timeout(const ws_loop_t *loop, int max_wait_ms)
 /* Calls io's callback for an event fetched by this iteration's wait, unless the event went stale. */
 static int io_dispatch(ws_loop_t *loop, ws_io_t *io, unsigned ready)
 {
-	if (!io->active || io->start_iter == loop->iter) {
+	if (!io->active || io->start_iter == (uint32_t)loop->iter) {
 		/* Stopped by an earlier callback of this batch, or started (maybe on
 		 * another fd) after the wait returned: the event is not for it. */
 		return 0;
@@ -1004,7 +1004,7 @@ int ws_io_start(ws_loop_t *loop, ws_io_t *io, int fd, unsigned events, ws_io_cb 
 	io->cb = cb;
 	io->data = data;
 	io->index = -1;
-	io->start_iter = loop->iter;
+	io->start_iter = (uint32_t)loop->iter;
 	if (backend_add(loop, io, events) != 0) {
 		return -1;
 	}

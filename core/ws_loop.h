@@ -45,14 +45,19 @@ typedef void (*ws_timer_cb)(ws_loop_t *loop, ws_timer_t *timer);
 
 struct ws_io {
 	int fd;
-	unsigned events;       /* WS_IO_READ | WS_IO_WRITE currently watched (read-only for users) */
+	uint16_t events;       /* WS_IO_READ | WS_IO_WRITE currently watched (read-only for users) */
+	/* private */
+	uint8_t active;
+	uint8_t flags;         /* WS_IO_EXCLUSIVE */
 	ws_io_cb cb;
 	void *data;            /* the user's */
-	/* private */
-	uint16_t active;
-	uint16_t flags;        /* WS_IO_EXCLUSIVE */
 	int index;             /* poll backend: slot in the pollfd array */
-	uint64_t start_iter;   /* loop iteration that started it: events fetched before are stale */
+	/*
+	 * Low 32 bits of the loop iteration that started it: events fetched
+	 * before are stale.  (Equal again 2^32 iterations later, which can only
+	 * delay a level-triggered event by one iteration.)
+	 */
+	uint32_t start_iter;
 };
 
 struct ws_timer {

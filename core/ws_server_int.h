@@ -131,13 +131,46 @@ typedef union ws_sockaddr {
 	struct sockaddr_in6 in6;
 } ws_sockaddr_t;
 
-/* The HTTP phase's state: exists only until the request head is answered or upgraded. */
+/* The HTTP phase's state, from the accept until the request head is answered or upgraded. */
 typedef struct ws_conn_http {
 	char *head;                  /* the request head as read so far */
 	size_t head_len, head_cap;
 	char *extra_headers;         /* added by the handshake handler */
 	size_t extra_len;
+	char *subprotocol;           /* chosen so far (NUL-terminated), or NULL */
+	size_t subprotocol_len;
+	uint64_t t_accept_ns;        /* loop wake-up time of the accept (handshake duration) */
 } ws_conn_http_t;
+
+/*
+ * An open connection's path (unless "/") and subprotocol (if any), in one
+ * block: bytes holds the path, then the subprotocol and a NUL.
+ */
+typedef struct ws_conn_names {
+	uint32_t path_len, subprotocol_len;
+	char bytes[];
+} ws_conn_names_t;
+
+/*
+ * What reading frames needs: the parser, the message being reassembled and
+ * input saved while reading is paused.  Made when a connection's first frame
+ * bytes arrive, given back when a quiet connection's timer fires with nothing
+ * in progress (ws__conn_busy_release), so idle connections do without it.
+ */
+typedef struct ws_conn_busy {
+	ws_frame_parser_t parser;
+	/* message reassembly */
+	uint8_t *msg;
+	size_t msg_len, msg_cap;
+	const uint8_t *span;         /* message so far lies in the read buffer */
+	size_t span_len;
+	/* bytes read but not parsed (reading paused) */
+	uint8_t *rest;
+	size_t rest_len;
+	/* a compressed message */
+	uint64_t msg_inflated;
+	ws_utf8_t msg_utf8;          /* validates inflated text */
+} ws_conn_busy_t;
 
 /*
  * Times of a connection are the low 32 bits of ws_loop_now() (ms): 4 bytes
@@ -196,35 +229,19 @@ struct ws_conn {
 
 	ws_sockaddr_t peer;
 
-	uint32_t t_accept_us;        /* low 32 bits of the accept's loop wake-up time in µs (handshake duration) */
-	uint32_t subprotocol_len;
-	uint32_t path_len;
-	uint32_t http_unsent;        /* bytes of the 101 still at the front of the queue: never discarded */
-	struct ws_conn_http *http;   /* while the request head is read and answered, else NULL */
-	char *subprotocol;
-	const char *path;            /* handshake path; the static "/" needs no memory */
+	struct ws_conn_http *http;   /* from the accept until the request is answered or upgraded, else NULL */
+	struct ws_conn_names *names; /* once open: path and subprotocol; NULL for "/" and none */
 
-	ws_frame_parser_t parser;
+	ws_conn_busy_t *busy;        /* while frames come in (ws_in.c), else NULL */
 
 	ws_inflater_t *inflater;
 	ws_deflater_t *deflater;     /* own context (server context takeover) */
-	uint64_t msg_inflated;
-	ws_utf8_t msg_utf8;          /* validates inflated text */
 
 	/* output queue: ring of segments */
 	uint32_t seg_head, seg_count, seg_cap;
+	uint32_t http_unsent;        /* bytes of the 101 still at the front of the queue: never discarded */
 	ws_seg_t *segs;
 	size_t buffered;
-
-	/* message reassembly */
-	uint8_t *msg;
-	size_t msg_len, msg_cap;
-	const uint8_t *span;         /* message so far lies in the read buffer */
-	size_t span_len;
-
-	/* bytes read but not parsed (reading paused) */
-	uint8_t *rest;
-	size_t rest_len;
 
 	/* topics, and presence: the topics c joined (ws_replica.c); capacities follow from the counts (ws__grows) */
 	ws_sub_t *subs;
@@ -439,6 +456,7 @@ void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len);
 void ws__conn_process_rest(ws_conn_t *c);
 void ws__conn_read_frames(ws_conn_t *c);
 void ws__conn_inflater_drop(ws_conn_t *c);
+void ws__conn_busy_release(ws_conn_t *c, int force);
 void ws__conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);
 /* ws_timers.c */
 void ws__conn_arm_timer(ws_conn_t *c);

@@ -72,8 +72,9 @@ void ws__conn_timer_cb(ws_loop_t *loop, ws_timer_t *t)
 	if (c->state == ST_DEAD) {
 		return;
 	}
-	/* Quiet long enough for a timer: an empty output ring goes back. */
+	/* Quiet long enough for a timer: an empty output ring and an idle parser go back. */
 	ws__queue_release_ring(c);
+	ws__conn_busy_release(c, 0);
 	uint64_t d = conn_deadline(c);
 	if (d > now || s->breaking) {
 		if (d != UINT64_MAX) {
