@@ -81,9 +81,7 @@ void ws__server_enforce_memory(ws_server_t *s)
 			 */
 			s->metrics.memory_sheds[WS_MSHED_CLOSED]++;
 			ws__conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
-			ws__mem_release(s, worst->msg, worst->msg_cap);
-			worst->msg = NULL;
-			worst->msg_cap = worst->msg_len = 0;
+			ws__conn_msg_free(worst);
 			ws__mem_release(s, worst->rest, worst->rest_len);
 			worst->rest = NULL;
 			worst->rest_len = 0;

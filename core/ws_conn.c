@@ -367,9 +367,7 @@ static void conn_free_memory(ws_conn_t *c)
 	ws__mem_release(s, c->head, c->head_cap);
 	c->head = NULL;
 	c->head_cap = 0;
-	ws__mem_release(s, c->msg, c->msg_cap);
-	c->msg = NULL;
-	c->msg_cap = 0;
+	ws__conn_msg_free(c);
 	ws__mem_release(s, c->rest, c->rest_len);
 	c->rest = NULL;
 	c->rest_len = 0;

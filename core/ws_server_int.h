@@ -163,6 +163,7 @@ struct ws_conn {
 	unsigned bp_close : 1;       /* over max_buffered_amount: close with 1008 at the end of this iteration */
 	unsigned close_by_server : 1; /* our close frame went first (metrics: side="server") */
 	unsigned metrics_only : 1;   /* came through the metrics endpoint's own listener */
+	unsigned msg_ext : 1;        /* msg is the handler's storage (message_alloc), msg_cap its size */
 
 	uint16_t close_code;         /* code reported to on_close */
 	uint64_t t_created, t_rx, t_data, t_ping, t_close;
@@ -379,6 +380,7 @@ void ws__conn_read_head(ws_conn_t *c);
 ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len);
 extern const ws_frame_callbacks_t ws__conn_frame_callbacks;
 void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len);
+void ws__conn_msg_free(ws_conn_t *c);
 void ws__conn_process_rest(ws_conn_t *c);
 void ws__conn_read_frames(ws_conn_t *c);
 void ws__conn_io_cb(ws_loop_t *loop, ws_io_t *io, unsigned events);

@@ -610,7 +610,7 @@ static void h_warning(ws_server_t *s, const char *msg)
 }
 
 static const ws_server_handler_t handler = {
-	h_handshake, h_open, h_message, h_ping, h_close, h_drain, h_http, h_timer, h_free, h_warning, NULL, NULL
+	h_handshake, h_open, h_message, h_ping, h_close, h_drain, h_http, h_timer, h_free, h_warning, NULL, NULL, NULL, NULL, NULL
 };
 
 /* ---- peers: what the server wrote, as a client sees it ------------------------ */
@@ -682,7 +682,7 @@ static int pc_control(void *u, ws_opcode_t op, unsigned code, const uint8_t *rea
 	return 0;
 }
 
-static const ws_frame_callbacks_t peer_callbacks = { pc_begin, pc_data, pc_end, pc_control };
+static const ws_frame_callbacks_t peer_callbacks = { pc_begin, pc_data, pc_end, pc_control, NULL };
 
 static void peer_frames(peer_t *p, uint8_t *buf, size_t n)
 {

@@ -214,7 +214,7 @@ static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8
 	return answer(r, 1);
 }
 
-static const ws_frame_callbacks_t callbacks = { on_begin, on_data, on_end, on_control };
+static const ws_frame_callbacks_t callbacks = { on_begin, on_data, on_end, on_control, NULL };
 
 /*
  * Feeds buf[0..n) in chunks; chunk sizes come from seed (0: one chunk).

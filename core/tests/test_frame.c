@@ -171,7 +171,7 @@ static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8
 	return answer(r);
 }
 
-static const ws_frame_callbacks_t rec_cb = { on_begin, on_data, on_end, on_control };
+static const ws_frame_callbacks_t rec_cb = { on_begin, on_data, on_end, on_control, NULL };
 
 typedef struct cfg {
 	ws_frame_role_t role;
@@ -973,7 +973,7 @@ static void test_error_offset_across_feeds(void)
 /* NULL callbacks are allowed, individually or all together. */
 static void test_null_callbacks(void)
 {
-	static const ws_frame_callbacks_t none = { NULL, NULL, NULL, NULL };
+	static const ws_frame_callbacks_t none = { NULL, NULL, NULL, NULL, NULL };
 	ws_frame_parser_t p;
 	ws_frame_config_t fc;
 	uint8_t in[64];
