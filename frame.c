@@ -93,7 +93,7 @@ static inline uint64_t mask_word(const uint8_t key[4], unsigned rot)
  * straddle cache lines; the tail (under 8 bytes) takes its key bytes from
  * the same key word.
  */
-static inline uint64_t xor_mask_to(uint8_t *d, const uint8_t *s, size_t len, const uint8_t key[4], uint64_t offset)
+static uint64_t xor_mask_long(uint8_t *d, const uint8_t *s, size_t len, const uint8_t key[4], uint64_t offset)
 {
 	uint64_t acc = 0;
 	size_t i = 0;
@@ -165,6 +165,38 @@ static inline uint64_t xor_mask_to(uint8_t *d, const uint8_t *s, size_t len, con
 	}
 	if (i < len) {
 		/* Whole words were done from i's rotation on, so the tail starts at kb[0]. */
+		memcpy(kb, &k, 8);
+		for (unsigned j = 0; i < len; i++, j++) {
+			d[i] = (uint8_t)(s[i] ^ kb[j]);
+			acc |= d[i];
+		}
+	}
+	return acc;
+}
+
+/*
+ * Short spans (a chat line, a game tick) stay out of the vector code, whose
+ * set-up costs more than their whole payload: a word at a time, then bytes.
+ */
+static inline uint64_t xor_mask_to(uint8_t *d, const uint8_t *s, size_t len, const uint8_t key[4], uint64_t offset)
+{
+	uint64_t acc = 0;
+	uint64_t k;
+	size_t i = 0;
+
+	if (len >= 64) {
+		return xor_mask_long(d, s, len, key, offset);
+	}
+	k = mask_word(key, (unsigned)(offset & 3u));
+	for (; len - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		w ^= k;
+		memcpy(d + i, &w, 8);
+		acc |= w;
+	}
+	if (i < len) {
+		uint8_t kb[8];
 		memcpy(kb, &k, 8);
 		for (unsigned j = 0; i < len; i++, j++) {
 			d[i] = (uint8_t)(s[i] ^ kb[j]);
@@ -506,8 +538,27 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 				size_t ext = len7 < 126 ? 0 : len7 == 126 ? 2 : 8;
 				size_t hl = 2 + ext + ((h[1] & 0x80) ? 4 : 0);
 
-				if (len - pos >= hl && check_byte0(p, h[0]) == 0 && check_byte1(p, h[1]) == 0) {
-					int ok = 1;
+				int ok = 0;
+				if (len - pos < hl) {
+					/* The header is split: gather it byte by byte below. */
+				} else if ((h[0] == 0x81 || h[0] == 0x82) && ext == 0 && (h[1] & 0x80)
+						&& p->msg_opcode == 0 && p->config.role == WS_ROLE_SERVER) {
+					/*
+					 * The usual client frame: a whole text or binary message
+					 * (FIN, no RSV) of under 126 bytes, masked, outside a
+					 * fragmented message.  That leaves only the size limits
+					 * of check_length() to check.
+					 */
+					p->fin = 1;
+					p->rsv = 0;
+					p->opcode = h[0] & 0xF;
+					p->masked = 1;
+					p->hdr_need = 6;
+					p->payload_len = len7;
+					ok = (p->config.max_frame_size == 0 || len7 <= p->config.max_frame_size)
+						&& (p->config.max_message_size == 0 || len7 <= p->config.max_message_size);
+				} else if (check_byte0(p, h[0]) == 0 && check_byte1(p, h[1]) == 0) {
+					ok = 1;
 					if (ext == 2) {
 						p->payload_len = ((uint64_t)h[2] << 8) | h[3];
 						ok = check_length(p) == 0;
@@ -519,14 +570,14 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 						p->payload_len = v;
 						ok = (h[2] & 0x80) == 0 && check_length(p) == 0;
 					}
-					if (ok) {
-						pos += hl;
-						rc = header_complete(p, (h[1] & 0x80) ? h + hl - 4 : NULL);
-						if (rc != 0) {
-							goto callback_rc;
-						}
-						break;
+				}
+				if (ok) {
+					pos += hl;
+					rc = header_complete(p, (h[1] & 0x80) ? h + hl - 4 : NULL);
+					if (rc != 0) {
+						goto callback_rc;
 					}
+					break;
 				}
 			}
 			if (p->hdr_len < 2) {

@@ -70,6 +70,10 @@ static void php_websocket_server_free(zend_object *obj)
 		php_websocket_handler_clear(&srv->handlers[i]);
 	}
 	zend_hash_destroy(&srv->timers);
+	if (srv->spare) {
+		zend_string_efree(srv->spare);
+		srv->spare = NULL;
+	}
 	zend_object_std_dtor(&srv->std);
 }
 
@@ -241,6 +245,9 @@ static void php_websocket_on_open(ws_server_t *s, ws_conn_t *c, const ws_http_re
 	php_websocket_release_pending(srv);
 }
 
+/* Messages up to this length reuse one string (a 256-byte allocation). */
+#define PHP_WS_SPARE_LEN (256 - _ZSTR_HEADER_SIZE - 1)
+
 static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
 {
 	php_websocket_server *srv = ws_server_user(s);
@@ -251,6 +258,28 @@ static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *d
 	zend_object *co = php_websocket_conn_object(c, NULL);
 	zval args[3];
 	ZVAL_OBJ(&args[0], co);
+	if (len > 1 && len <= PHP_WS_SPARE_LEN) {
+		/*
+		 * A short message goes into the string the previous one used, when
+		 * no handler kept that: no allocation per message.  Its capacity is
+		 * PHP_WS_SPARE_LEN whatever its length, which the allocator allows.
+		 */
+		zend_string *str = srv->spare ? srv->spare : zend_string_alloc(PHP_WS_SPARE_LEN, 0);
+		srv->spare = NULL;
+		ZSTR_LEN(str) = len;
+		zend_string_forget_hash_val(str);
+		memcpy(ZSTR_VAL(str), data, len);
+		ZSTR_VAL(str)[len] = '\0';
+		ZVAL_STR(&args[1], str);
+		ZVAL_BOOL(&args[2], binary);
+		php_websocket_call(srv, h, 3, args, c);
+		if (GC_REFCOUNT(str) == 1 && !ZSTR_IS_INTERNED(str) && srv->spare == NULL) {
+			srv->spare = str; /* nobody else holds it */
+		} else {
+			zend_string_release(str);
+		}
+		return;
+	}
 	ZVAL_STRINGL_FAST(&args[1], data, len);
 	ZVAL_BOOL(&args[2], binary);
 	php_websocket_call(srv, h, 3, args, c);

@@ -12,6 +12,12 @@
  * a control frame, and "!<error>@<offset>" when the parser fails.  The data
  * of all messages is gathered separately, so the log does not depend on how
  * the payload was cut into on_message_data calls.
+ *
+ * Every run is made three times: with borrowed spans only, with storage of
+ * the test's (on_frame_buffer) for large single-frame messages, and with that
+ * storage filled directly (ws_frame_parser_payload_dest: the bytes of the
+ * chunk that belong to the frame's payload are copied straight there, as a
+ * recv would, and fed from there).  The logs must not differ.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -78,6 +84,12 @@ typedef struct rec {
 	int bad_span;           /* data outside the buffer being fed: must stay 0 */
 	int bad_nesting;        /* begin inside a message, data/end outside one */
 	const uint8_t *feed_lo, *feed_hi;
+
+	int buffers;            /* 0: spans; 1: on_frame_buffer storage; 2: storage, filled directly */
+	uint8_t *store;         /* the storage of the current frame (malloc'ed at its exact size) */
+	size_t store_len, store_fill;
+	int stores;             /* how many were handed out */
+	int bad_store;          /* a span in the storage not where the next byte belongs, or a size mismatch */
 } rec_t;
 
 static void log_add(rec_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -130,7 +142,13 @@ static int on_data(void *user, const uint8_t *data, size_t len)
 	if (len == 0) {
 		r->zero_len_data++;
 	}
-	if (data < r->feed_lo || data + len > r->feed_hi) {
+	if (r->store != NULL) {
+		/* Storage was given: every span must be the next piece of it. */
+		if (data != r->store + r->store_fill || r->store_fill + len > r->store_len) {
+			r->bad_store++;
+		}
+		r->store_fill += len;
+	} else if (data < r->feed_lo || data + len > r->feed_hi) {
 		r->bad_span++;
 	}
 	if (!ws_frame_parser_in_message(&r->p)) {
@@ -153,7 +171,31 @@ static int on_end(void *user)
 		r->bad_nesting++;
 	}
 	log_add(r, "E%zu;", r->data_len);
+	if (r->store != NULL) {
+		if (r->store_fill != r->store_len) {
+			r->bad_store++;
+		}
+		free(r->store);
+		r->store = NULL;
+	}
 	return answer(r);
+}
+
+static uint8_t *on_buffer(void *user, uint64_t len)
+{
+	rec_t *r = user;
+	if (r->buffers == 0) {
+		return NULL;
+	}
+	if (r->store != NULL || len < WS_FRAME_BUFFER_MIN || !ws_frame_parser_in_message(&r->p)) {
+		r->bad_store++;
+	}
+	free(r->store);
+	r->store = malloc((size_t)len);
+	r->store_len = (size_t)len;
+	r->store_fill = 0;
+	r->stores++;
+	return r->store;
 }
 
 static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8_t *reason, size_t len)
@@ -171,7 +213,7 @@ static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8
 	return answer(r);
 }
 
-static const ws_frame_callbacks_t rec_cb = { on_begin, on_data, on_end, on_control, NULL };
+static const ws_frame_callbacks_t rec_cb = { on_begin, on_data, on_end, on_control, on_buffer };
 
 typedef struct cfg {
 	ws_frame_role_t role;
@@ -199,7 +241,12 @@ static void rec_free(rec_t *r)
 {
 	free(r->data);
 	r->data = NULL;
+	free(r->store);
+	r->store = NULL;
 }
+
+/* The buffer mode of the runs that follow (see the top of this file). */
+static int buffer_mode;
 
 /*
  * Feeds one chunk (copied against the guard page).  Pauses are resumed at
@@ -214,7 +261,28 @@ static int feed_chunk(rec_t *r, const uint8_t *src, size_t n)
 
 	for (;;) {
 		ssize_t got;
+		uint8_t *dst = NULL;
+		size_t want;
 		r->paused = 0;
+		if (r->buffers == 2 && off < n && (want = ws_frame_parser_payload_dest(&r->p, &dst)) > 0) {
+			/* Received straight into the storage: as much of the frame's payload as this chunk holds. */
+			size_t k = want < n - off ? want : n - off;
+			CHECK(dst == r->store + r->store_fill);
+			memcpy(dst, src + off, k);
+			r->feed_lo = dst;
+			r->feed_hi = dst + k;
+			got = ws_frame_parser_feed(&r->p, dst, k);
+			if (got < 0) {
+				r->dead = 1;
+				return (int)got;
+			}
+			CHECK((size_t)got <= k);
+			if (!r->paused) {
+				CHECK_EQ_INT(got, k);
+			}
+			off += (size_t)got;
+			continue;
+		}
 		r->feed_lo = g + off;
 		r->feed_hi = g + n;
 		got = ws_frame_parser_feed(&r->p, g + off, n - off);
@@ -243,6 +311,7 @@ static void run_cuts(rec_t *r, const cfg_t *c, const uint8_t *in, size_t n,
 
 	rec_init(r, c);
 	r->pause_all = pause_all;
+	r->buffers = buffer_mode;
 	for (size_t k = 0; k <= ncuts && err == 0; k++) {
 		size_t end = k < ncuts ? cuts[k] : n;
 		err = feed_chunk(r, in + start, end - start);
@@ -264,6 +333,7 @@ static void run_cuts(rec_t *r, const cfg_t *c, const uint8_t *in, size_t n,
 	CHECK_EQ_INT(r->zero_len_data, 0);
 	CHECK_EQ_INT(r->bad_span, 0);
 	CHECK_EQ_INT(r->bad_nesting, 0);
+	CHECK_EQ_INT(r->bad_store, 0);
 }
 
 /*
@@ -298,7 +368,9 @@ static void check_vector(const char *name, const cfg_t *c, const uint8_t *in, si
 	rec_free(r); \
 } while (0)
 
+	for (int mode = 0; mode < 3; mode++)
 	for (int pause = 0; pause < 2; pause++) {
+		buffer_mode = mode;
 		run_cuts(r, c, in, n, NULL, 0, pause);
 		CHECK_RUN(pause ? "whole, pausing" : "whole");
 
@@ -321,9 +393,10 @@ static void check_vector(const char *name, const cfg_t *c, const uint8_t *in, si
 			}
 		}
 	}
+	buffer_mode = 0;
 #undef CHECK_RUN
 	if (test__failures != before) {
-		fprintf(stderr, "  vector: %s\n", name);
+		fprintf(stderr, "  vector: %s (buffer mode %d)\n", name, r->buffers);
 	}
 	free(cuts);
 	free(r);
@@ -652,6 +725,155 @@ static void test_big_masked_text(void)
 	check_vector("big masked text, bad byte", &server, f, flen, log, text, n);
 	free(f);
 	free(text);
+}
+
+/* Concatenates frames into one stream (freeing them); returns it, its length in *n. */
+static uint8_t *concat_frames(size_t *n, int count, ...)
+{
+	va_list ap;
+	uint8_t *out = NULL;
+	size_t len = 0;
+
+	va_start(ap, count);
+	for (int i = 0; i < count; i++) {
+		uint8_t *fr = va_arg(ap, uint8_t *);
+		size_t fl = va_arg(ap, size_t);
+		out = realloc(out, len + fl);
+		memcpy(out + len, fr, fl);
+		len += fl;
+		free(fr);
+	}
+	va_end(ap);
+	*n = len;
+	return out;
+}
+
+/* How many storages one whole run in buffer mode 1 handed out. */
+static int stores_of(const cfg_t *c, const uint8_t *in, size_t n)
+{
+	rec_t *r = malloc(sizeof(*r));
+	int k;
+	buffer_mode = 1;
+	run_cuts(r, c, in, n, NULL, 0, 0);
+	buffer_mode = 0;
+	k = r->stores;
+	rec_free(r);
+	free(r);
+	return k;
+}
+
+/*
+ * Storage of the caller's for large single-frame messages (on_frame_buffer,
+ * ws_frame_parser_payload_dest): sizes around WS_FRAME_BUFFER_MIN, large
+ * frames between small ones and control frames, masked and not, a large
+ * fragmented message (never given storage), bad UTF-8 late in a large text
+ * frame; each at every cut, pausing, in the three buffer modes.
+ */
+static void test_frame_buffer(void)
+{
+	static const uint8_t key[4] = { 0x5a, 0x01, 0xff, 0x80 };
+	cfg_t server = SERVER, client = CLIENT;
+	size_t big = 3000, n, f1;
+	uint8_t *payload = malloc(big + 16), *want = malloc(2 * big + 64), *in;
+	char log[128];
+
+	guard_setup();
+	pattern(payload, big + 16);
+
+	/* Just under, at and just over the threshold. */
+	for (size_t len = WS_FRAME_BUFFER_MIN - 1; len <= WS_FRAME_BUFFER_MIN + 1; len++) {
+		uint8_t *fr = build_frame(1, 0, WS_OPCODE_BINARY, payload, len, key, &f1);
+		snprintf(log, sizeof(log), "B2c0;E%zu;", len);
+		check_vector("around the threshold", &server, fr, f1, log, payload, len);
+		CHECK_EQ_INT(stores_of(&server, fr, f1), len >= WS_FRAME_BUFFER_MIN);
+		free(fr);
+	}
+
+	/* small text, large binary, ping, large text, small binary: two storages. */
+	{
+		size_t l1, l2, l3, l4, l5;
+		uint8_t *a = build_frame(1, 0, WS_OPCODE_TEXT, payload, 5, key, &l1);
+		uint8_t *b = build_frame(1, 0, WS_OPCODE_BINARY, payload + 1, big, key, &l2);
+		uint8_t *c = build_frame(1, 0, WS_OPCODE_PING, payload, 4, key, &l3);
+		uint8_t *d = build_frame(1, 0, WS_OPCODE_TEXT, payload + 2, big, key, &l4);
+		uint8_t *e = build_frame(1, 0, WS_OPCODE_BINARY, payload + 3, 7, key, &l5);
+		in = concat_frames(&n, 5, a, l1, b, l2, c, l3, d, l4, e, l5);
+	}
+	memcpy(want, payload, 5);
+	memcpy(want + 5, payload + 1, big);
+	memcpy(want + 5 + big, payload + 2, big);
+	memcpy(want + 5 + 2 * big, payload + 3, 7);
+	snprintf(log, sizeof(log), "B1c0;E5;B2c0;E%zu;C9:0:ABCD;B1c0;E%zu;B2c0;E%zu;", 5 + big, 5 + 2 * big, 12 + 2 * big);
+	/* The ping's payload is the pattern's first 4 bytes. */
+	{
+		char ping[8] = { 0 };
+		memcpy(ping, payload, 4);
+		char *at = strstr(log, "ABCD");
+		memcpy(at, ping, 4);
+	}
+	check_vector("large between small", &server, in, n, log, want, 12 + 2 * big);
+	CHECK_EQ_INT(stores_of(&server, in, n), 2);
+	free(in);
+
+	/* Unmasked (a client parsing a server): copied, not unmasked. */
+	in = build_frame(1, 0, WS_OPCODE_TEXT, payload, big, NULL, &n);
+	snprintf(log, sizeof(log), "B1c0;E%zu;", big);
+	check_vector("large unmasked", &client, in, n, log, payload, big);
+	CHECK_EQ_INT(stores_of(&client, in, n), 1);
+	free(in);
+
+	/* A large fragmented message with a ping inside: spans as before, no storage. */
+	{
+		size_t l1, l2, l3;
+		uint8_t *a = build_frame(0, 0, WS_OPCODE_BINARY, payload, big, key, &l1);
+		uint8_t *b = build_frame(1, 0, WS_OPCODE_PING, payload, 0, key, &l2);
+		uint8_t *c = build_frame(1, 0, WS_OPCODE_CONTINUATION, payload + big, 16, key, &l3);
+		in = concat_frames(&n, 3, a, l1, b, l2, c, l3);
+	}
+	snprintf(log, sizeof(log), "B2c0;C9:0:;E%zu;", big + 16);
+	check_vector("large fragmented", &server, in, n, log, payload, big + 16);
+	CHECK_EQ_INT(stores_of(&server, in, n), 0);
+	free(in);
+
+	/* Bad UTF-8 late in a large text frame (a lone continuation byte). */
+	memcpy(want, payload, big);
+	want[big - 10] = 0x80;
+	in = build_frame(1, 0, WS_OPCODE_TEXT, want, big, key, &n);
+	snprintf(log, sizeof(log), "B1c0;!%d@%zu", WS_ERR_INVALID_UTF8, 4 + 4 + big - 10);
+	check_vector("large text, bad byte", &server, in, n, log, want, big);
+	free(in);
+
+	/* The caller takes its storage back mid-frame: the rest comes as spans of the input. */
+	{
+		rec_t *r = malloc(sizeof(*r));
+		uint8_t *fr = build_frame(1, 0, WS_OPCODE_BINARY, payload, big, key, &n);
+		uint8_t *copy = malloc(n);
+		memcpy(copy, fr, n);
+		rec_init(r, &server);
+		r->buffers = 1;
+		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, copy, 1000), 1000);
+		CHECK(r->store != NULL);
+		ws_frame_parser_forget_buffer(&r->p);
+		free(r->store);
+		r->store = NULL;
+		{
+			uint8_t *dst = NULL;
+			CHECK_EQ_INT(ws_frame_parser_payload_dest(&r->p, &dst), 0);
+		}
+		r->feed_lo = copy + 1000;
+		r->feed_hi = copy + n;
+		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, copy + 1000, n - 1000), n - 1000);
+		CHECK_EQ_INT(r->data_len, big);
+		CHECK_MEM(r->data, payload, big);
+		CHECK_EQ_INT(r->bad_span, 0);
+		CHECK_EQ_INT(r->bad_store, 0);
+		rec_free(r);
+		free(r);
+		free(fr);
+		free(copy);
+	}
+	free(payload);
+	free(want);
 }
 
 static void test_mask_against_naive(void)
@@ -1110,6 +1332,7 @@ static const test_case_t tests[] = {
 	TEST(test_control_125),
 	TEST(test_rfc_big_binary),
 	TEST(test_big_masked_text),
+	TEST(test_frame_buffer),
 	TEST(test_mask_against_naive),
 	TEST(test_encode_header_bytes),
 	TEST(test_encode_round_trip),
