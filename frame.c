@@ -365,7 +365,7 @@ static int check_byte1(ws_frame_parser_t *p, uint8_t b)
  * single-frame message's payload a home of the caller's.  Returns the
  * callback's answer.
  */
-static int header_complete(ws_frame_parser_t *p, const uint8_t *key)
+static int header_complete(ws_frame_parser_t *p, const uint8_t *key, size_t in_hand)
 {
 	int rc = 0;
 
@@ -396,7 +396,8 @@ static int header_complete(ws_frame_parser_t *p, const uint8_t *key)
 	}
 	if (rc == 0 && p->fin && !p->msg_compressed && p->payload_len >= WS_FRAME_BUFFER_MIN
 			&& p->cb->on_frame_buffer != NULL) {
-		p->dst = p->cb->on_frame_buffer(p->user, p->payload_len);
+		p->dst = p->cb->on_frame_buffer(p->user, p->payload_len,
+			(uint64_t)in_hand < p->payload_len ? in_hand : (size_t)p->payload_len);
 	}
 	return rc;
 }
@@ -573,7 +574,7 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 				}
 				if (ok) {
 					pos += hl;
-					rc = header_complete(p, (h[1] & 0x80) ? h + hl - 4 : NULL);
+					rc = header_complete(p, (h[1] & 0x80) ? h + hl - 4 : NULL, len - pos);
 					if (rc != 0) {
 						goto callback_rc;
 					}
@@ -618,7 +619,7 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 				pos += n;
 			}
 			if (p->hdr_len == p->hdr_need) {
-				rc = header_complete(p, p->masked ? p->hdr + p->hdr_need - 4 : NULL);
+				rc = header_complete(p, p->masked ? p->hdr + p->hdr_need - 4 : NULL, len - pos);
 				if (rc != 0) {
 					goto callback_rc;
 				}

@@ -96,7 +96,10 @@ typedef struct ws_frame_callbacks {
 	/*
 	 * Optional.  A message that is one uncompressed frame (FIN set) of at
 	 * least WS_FRAME_BUFFER_MIN payload bytes begins; called right after
-	 * on_message_begin.  Return storage of at least len bytes, owned by the
+	 * on_message_begin; in_hand is how many of the len payload bytes are
+	 * already in the input being fed (a caller may want storage only for
+	 * what a peer has actually sent, not merely announced).  Return storage
+	 * of at least len bytes, owned by the
 	 * caller, to have the payload written there as it is unmasked (read once,
 	 * written once): on_message_data then reports consecutive spans of that
 	 * storage, and ws_frame_parser_payload_dest() tells where the rest of the
@@ -104,7 +107,7 @@ typedef struct ws_frame_callbacks {
 	 * input, as usual.  The parser forgets the storage when the frame ends or
 	 * fails; the caller frees it.
 	 */
-	uint8_t *(*on_frame_buffer)(void *user, uint64_t len);
+	uint8_t *(*on_frame_buffer)(void *user, uint64_t len, size_t in_hand);
 } ws_frame_callbacks_t;
 
 /* Payloads below this size are never offered to on_frame_buffer. */

@@ -97,13 +97,18 @@ static int inflate_sink(void *user, const uint8_t *data, size_t len)
  * A large single-frame message: the handler may supply its storage, so that
  * the parser writes the payload there as it unmasks it and the handler gets
  * it without a copy (on_message_owned).  Counted against max_memory like a
- * reassembly buffer.
+ * reassembly buffer.  A header alone must not buy much memory: storage is
+ * taken for a frame of up to WS_MSG_DIRECT_FREE bytes, or one whose sender
+ * has already sent a quarter of it; larger frames are gathered as they
+ * arrive, as before.  Nor is it taken past max_memory.
  */
-static uint8_t *on_frame_buffer(void *user, uint64_t len)
+static uint8_t *on_frame_buffer(void *user, uint64_t len, size_t in_hand)
 {
 	ws_conn_t *c = user;
 	ws_server_t *s = c->server;
-	if (c->state != ST_OPEN || s->h->message_alloc == NULL || len > SIZE_MAX) {
+	if (c->state != ST_OPEN || s->h->message_alloc == NULL || len > SIZE_MAX / 4
+		|| (len > WS_MSG_DIRECT_FREE && len > 4 * (uint64_t)in_hand)
+		|| (s->cfg.max_memory != 0 && s->mem + len > s->cfg.max_memory)) {
 		return NULL;
 	}
 	uint8_t *b = s->h->message_alloc(s, c, (size_t)len);

@@ -12,7 +12,10 @@
  * Reads go into one server-wide buffer, so an idle connection owns no read
  * buffer at all.  The frame parser unmasks in place there and hands out
  * spans; a message that ends inside the same read is delivered straight from
- * that buffer, others are gathered in c->msg.  Bytes left unparsed because
+ * that buffer, others are gathered in c->msg.  A large single-frame message
+ * goes into storage of the handler's instead (c->msg with msg_ext set, see
+ * message_alloc in ws_server.h), the rest of its frame received straight
+ * into it.  Bytes left unparsed because
  * reading was paused (backpressure) are saved in c->rest.
  *
  * Writes are queued as segments (ws_seg_t) pointing into reference-counted
@@ -76,6 +79,7 @@
 #define WS_ACCEPT_BATCH_WORKER 16
 #define WS_ACCEPT_PAUSE_MS 100
 #define WS_MSG_KEEP (16 * 1024)      /* reassembly buffers up to this size are kept */
+#define WS_MSG_DIRECT_FREE (256 * 1024) /* handler storage taken on a header alone up to this size (ws_in.c) */
 
 /*
  * An output buffer: bytes inline (data[], cap bytes, len used), or, when

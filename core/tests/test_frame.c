@@ -181,9 +181,12 @@ static int on_end(void *user)
 	return answer(r);
 }
 
-static uint8_t *on_buffer(void *user, uint64_t len)
+static uint8_t *on_buffer(void *user, uint64_t len, size_t in_hand)
 {
 	rec_t *r = user;
+	if (in_hand > len || in_hand > (size_t)(r->feed_hi - r->feed_lo)) {
+		r->bad_store++;
+	}
 	if (r->buffers == 0) {
 		return NULL;
 	}
@@ -851,6 +854,8 @@ static void test_frame_buffer(void)
 		memcpy(copy, fr, n);
 		rec_init(r, &server);
 		r->buffers = 1;
+		r->feed_lo = copy;
+		r->feed_hi = copy + 1000;
 		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, copy, 1000), 1000);
 		CHECK(r->store != NULL);
 		ws_frame_parser_forget_buffer(&r->p);
