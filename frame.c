@@ -60,98 +60,157 @@ static int is_reserved_opcode(uint8_t opcode)
 }
 
 /*
- * XORs d[0..len) with the key rotated by offset and returns the OR of all
- * the resulting bytes, spread over a word (test it with WS_HIGH_BITS to learn
- * whether any byte is non-ASCII).  Unmasking and the ASCII test are fused so
- * that each byte is loaded and stored exactly once; ws_frame_mask() inlines
- * this too and the compiler drops the unused OR.
+ * The 4-byte key repeated over a word and rotated so that byte j of the word
+ * (in memory order) is key[(rot + j) & 3]: computed once per call instead of
+ * byte by byte.
+ */
+static inline uint64_t mask_word(const uint8_t key[4], unsigned rot)
+{
+	uint32_t k32;
+	uint64_t k;
+
+	memcpy(&k32, key, 4);
+	k = (uint64_t)k32 | ((uint64_t)k32 << 32);
+	if (rot != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		k = (k << (8 * rot)) | (k >> (64 - 8 * rot));
+#else
+		k = (k >> (8 * rot)) | (k << (64 - 8 * rot));
+#endif
+	}
+	return k;
+}
+
+/*
+ * Writes d[i] = s[i] ^ key[(offset + i) & 3] for i in [0, len) and returns
+ * the OR of all the bytes written, spread over a word (test it with
+ * WS_HIGH_BITS to learn whether any byte is non-ASCII).  d == s unmasks in
+ * place; otherwise the two must not overlap.  Unmasking and the ASCII test
+ * are fused so that each byte is loaded and stored exactly once;
+ * ws_frame_mask() inlines this too and the compiler drops the unused OR.
  *
  * Words are moved with memcpy, which is well-defined at any alignment and
- * compiles to plain loads and stores.  The head is done byte by byte up to
- * an 8-byte boundary so that the stores of the main loop never straddle
- * cache lines; the tail (under 8 bytes) is byte by byte too.
+ * compiles to plain loads and stores.  Long spans first reach an 8-byte
+ * boundary of d byte by byte so that the stores of the main loop never
+ * straddle cache lines; the tail (under 8 bytes) takes its key bytes from
+ * the same key word.
  */
-static inline uint64_t xor_mask(uint8_t *d, size_t len, const uint8_t key[4], uint64_t offset)
+static uint64_t xor_mask_long(uint8_t *d, const uint8_t *s, size_t len, const uint8_t key[4], uint64_t offset)
 {
 	uint64_t acc = 0;
 	size_t i = 0;
 	unsigned rot = (unsigned)(offset & 3u);
+	uint64_t k;
+	uint8_t kb[8];
 
 	if (len >= 64) {
 		/*
-		 * Long spans: first reach an 8-byte boundary byte by byte so that
-		 * the wide stores below do not straddle cache lines.  Short spans
-		 * skip this: unaligned word access is cheap, the byte loop is not.
+		 * Long spans only: unaligned word access is cheap, the byte loop
+		 * is not.
 		 */
 		size_t head = (size_t)(-(uintptr_t)d & 7u);
 		for (; i < head; i++) {
-			d[i] ^= key[(rot + i) & 3u];
+			d[i] = (uint8_t)(s[i] ^ key[(rot + i) & 3u]);
 			acc |= d[i];
 		}
 	}
-	if (len - i >= 8) {
-		uint8_t kb[8];
-		uint64_t k;
-		for (unsigned j = 0; j < 8; j++) {
-			/* The key pattern repeats every 4 bytes, so one rotation fits all words. */
-			kb[j] = key[(rot + i + j) & 3u];
-		}
-		memcpy(&k, kb, 8);
+	/* The key pattern repeats every 4 bytes, so one rotation fits all words. */
+	k = mask_word(key, (unsigned)((rot + i) & 3u));
 #if defined(__GNUC__)
-		/*
-		 * GCC and clang vector extensions: 64 bytes per round in whatever
-		 * SIMD the target has (two SSE2 registers per vector on baseline
-		 * x86-64, one AVX2 register with -march=native).  GCC at -O2 does not
-		 * vectorise the plain word loop below by itself; clang does, and
-		 * both compile this to the same code.
-		 */
-		if (len - i >= 64) {
-			typedef uint64_t ws_u64x4 __attribute__((vector_size(32)));
-			ws_u64x4 kv = { k, k, k, k };
-			ws_u64x4 av = { 0, 0, 0, 0 };
-			for (; len - i >= 64; i += 64) {
-				ws_u64x4 a, b;
-				memcpy(&a, d + i, 32);
-				memcpy(&b, d + i + 32, 32);
-				a ^= kv;
-				b ^= kv;
-				memcpy(d + i, &a, 32);
-				memcpy(d + i + 32, &b, 32);
-				av |= a | b;
-			}
-			acc |= (av[0] | av[1]) | (av[2] | av[3]);
+	/*
+	 * GCC and clang vector extensions: 64 bytes per round in whatever SIMD
+	 * the target has (two SSE2 registers per vector on baseline x86-64, one
+	 * AVX2 register with -march=native).  GCC at -O2 does not vectorise the
+	 * plain word loop below by itself; clang does, and both compile this to
+	 * the same code.
+	 */
+	if (len - i >= 64) {
+		typedef uint64_t ws_u64x4 __attribute__((vector_size(32)));
+		ws_u64x4 kv = { k, k, k, k };
+		ws_u64x4 av = { 0, 0, 0, 0 };
+		for (; len - i >= 64; i += 64) {
+			ws_u64x4 a, b;
+			memcpy(&a, s + i, 32);
+			memcpy(&b, s + i + 32, 32);
+			a ^= kv;
+			b ^= kv;
+			memcpy(d + i, &a, 32);
+			memcpy(d + i + 32, &b, 32);
+			av |= a | b;
 		}
-#endif
-		/* Four independent words per round keep several loads in flight. */
-		for (; len - i >= 32; i += 32) {
-			uint64_t w0, w1, w2, w3;
-			memcpy(&w0, d + i, 8);
-			memcpy(&w1, d + i + 8, 8);
-			memcpy(&w2, d + i + 16, 8);
-			memcpy(&w3, d + i + 24, 8);
-			w0 ^= k;
-			w1 ^= k;
-			w2 ^= k;
-			w3 ^= k;
-			memcpy(d + i, &w0, 8);
-			memcpy(d + i + 8, &w1, 8);
-			memcpy(d + i + 16, &w2, 8);
-			memcpy(d + i + 24, &w3, 8);
-			acc |= (w0 | w1) | (w2 | w3);
-		}
-		for (; len - i >= 8; i += 8) {
-			uint64_t w;
-			memcpy(&w, d + i, 8);
-			w ^= k;
-			memcpy(d + i, &w, 8);
-			acc |= w;
-		}
+		acc |= (av[0] | av[1]) | (av[2] | av[3]);
 	}
-	for (; i < len; i++) {
-		d[i] ^= key[(rot + i) & 3u];
-		acc |= d[i];
+#endif
+	/* Four independent words per round keep several loads in flight. */
+	for (; len - i >= 32; i += 32) {
+		uint64_t w0, w1, w2, w3;
+		memcpy(&w0, s + i, 8);
+		memcpy(&w1, s + i + 8, 8);
+		memcpy(&w2, s + i + 16, 8);
+		memcpy(&w3, s + i + 24, 8);
+		w0 ^= k;
+		w1 ^= k;
+		w2 ^= k;
+		w3 ^= k;
+		memcpy(d + i, &w0, 8);
+		memcpy(d + i + 8, &w1, 8);
+		memcpy(d + i + 16, &w2, 8);
+		memcpy(d + i + 24, &w3, 8);
+		acc |= (w0 | w1) | (w2 | w3);
+	}
+	for (; len - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		w ^= k;
+		memcpy(d + i, &w, 8);
+		acc |= w;
+	}
+	if (i < len) {
+		/* Whole words were done from i's rotation on, so the tail starts at kb[0]. */
+		memcpy(kb, &k, 8);
+		for (unsigned j = 0; i < len; i++, j++) {
+			d[i] = (uint8_t)(s[i] ^ kb[j]);
+			acc |= d[i];
+		}
 	}
 	return acc;
+}
+
+/*
+ * Short spans (a chat line, a game tick) stay out of the vector code, whose
+ * set-up costs more than their whole payload: a word at a time, then bytes.
+ */
+static inline uint64_t xor_mask_to(uint8_t *d, const uint8_t *s, size_t len, const uint8_t key[4], uint64_t offset)
+{
+	uint64_t acc = 0;
+	uint64_t k;
+	size_t i = 0;
+
+	if (len >= 64) {
+		return xor_mask_long(d, s, len, key, offset);
+	}
+	k = mask_word(key, (unsigned)(offset & 3u));
+	for (; len - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		w ^= k;
+		memcpy(d + i, &w, 8);
+		acc |= w;
+	}
+	if (i < len) {
+		uint8_t kb[8];
+		memcpy(kb, &k, 8);
+		for (unsigned j = 0; i < len; i++, j++) {
+			d[i] = (uint8_t)(s[i] ^ kb[j]);
+			acc |= d[i];
+		}
+	}
+	return acc;
+}
+
+static inline uint64_t xor_mask(uint8_t *d, size_t len, const uint8_t key[4], uint64_t offset)
+{
+	return xor_mask_to(d, d, len, key, offset);
 }
 
 void ws_frame_mask(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset)
@@ -205,7 +264,22 @@ int ws_frame_parser_in_message(const ws_frame_parser_t *p)
 
 int ws_frame_parser_idle(const ws_frame_parser_t *p)
 {
-	return p->state == WS_FRAME_ST_HEADER && p->hdr_len == 0 && p->msg_opcode == 0 && !p->ctl_owned && p->error == 0;
+	return p->state == WS_FRAME_ST_HEADER && p->hdr_len == 0 && p->msg_opcode == 0 && !p->ctl_owned
+		&& p->dst == NULL && p->error == 0;
+}
+
+void ws_frame_parser_forget_buffer(ws_frame_parser_t *p)
+{
+	p->dst = NULL;
+}
+
+size_t ws_frame_parser_payload_dest(const ws_frame_parser_t *p, uint8_t **dst)
+{
+	if (p->error != 0 || p->state != WS_FRAME_ST_PAYLOAD || p->dst == NULL) {
+		return 0;
+	}
+	*dst = p->dst + p->payload_done;
+	return (size_t)(p->payload_len - p->payload_done);
 }
 
 /* Checks of the first header byte: FIN, RSV1-3, opcode. */
@@ -303,15 +377,20 @@ static int check_byte1(ws_frame_parser_t *p, uint8_t b)
 }
 
 /*
- * The header is complete: take the mask key, open a message on the first
- * frame of one and report it.  Returns the callback's answer.
+ * The header is complete: take the mask key (from key, when masked), open a
+ * message on the first frame of one and report it, and offer a large
+ * single-frame message's payload a home of the caller's.  Returns the
+ * callback's answer.
  */
-static int header_complete(ws_frame_parser_t *p)
+static int header_complete(ws_frame_parser_t *p, const uint8_t *key, size_t in_hand)
 {
+	int rc = 0;
+
 	if (p->masked) {
-		memcpy(p->mask, p->hdr + p->hdr_need - 4, 4);
+		memcpy(p->mask, key, 4);
 	}
 	p->payload_done = 0;
+	p->dst = NULL;
 	p->state = p->payload_len != 0 ? WS_FRAME_ST_PAYLOAD : WS_FRAME_ST_FRAME_END;
 
 	if (is_control(p->opcode)) {
@@ -325,27 +404,38 @@ static int header_complete(ws_frame_parser_t *p)
 	p->msg_compressed = (p->rsv & 0x4) != 0;
 	p->msg_size = p->payload_len;
 	ws_utf8_init(&p->utf8);
-	if (p->cb != NULL && p->cb->on_message_begin != NULL) {
-		return p->cb->on_message_begin(p->user, (ws_opcode_t)p->opcode, p->msg_compressed);
+	if (p->cb == NULL) {
+		return 0;
 	}
-	return 0;
+	if (p->cb->on_message_begin != NULL) {
+		rc = p->cb->on_message_begin(p->user, (ws_opcode_t)p->opcode, p->msg_compressed);
+	}
+	if (rc == 0 && p->fin && !p->msg_compressed && p->payload_len >= WS_FRAME_BUFFER_MIN
+			&& p->cb->on_frame_buffer != NULL) {
+		p->dst = p->cb->on_frame_buffer(p->user, p->payload_len,
+			(uint64_t)in_hand < p->payload_len ? in_hand : (size_t)p->payload_len);
+	}
+	return rc;
 }
 
 /*
- * Unmasks (if masked) and validates n bytes of uncompressed text in place.
- * Returns 0 or WS_ERR_INVALID_UTF8 with *bad set to the offset of the first
- * invalid byte within data.
+ * Unmasks (if masked) n bytes of uncompressed text from src into dst (the
+ * same pointer: in place) and validates them.  Returns 0 or
+ * WS_ERR_INVALID_UTF8 with *bad set to the offset of the first invalid byte.
  */
-static int text_payload(ws_frame_parser_t *p, uint8_t *data, size_t n, size_t *bad)
+static int text_payload(ws_frame_parser_t *p, uint8_t *dst, const uint8_t *src, size_t n, size_t *bad)
 {
 	size_t done = 0;
 
 	if (!p->masked) {
-		return ws_utf8_feed(&p->utf8, data, n, bad);
+		if (dst != src) {
+			memcpy(dst, src, n);
+		}
+		return ws_utf8_feed(&p->utf8, dst, n, bad);
 	}
 	while (done < n) {
 		size_t blk = n - done < WS_UNMASK_BLOCK ? n - done : WS_UNMASK_BLOCK;
-		uint64_t acc = xor_mask(data + done, blk, p->mask, p->payload_done + done);
+		uint64_t acc = xor_mask_to(dst + done, src + done, blk, p->mask, p->payload_done + done);
 		/*
 		 * A pure-ASCII block starting at a character boundary leaves the
 		 * validator at a boundary: skip it.  Anything else goes through
@@ -353,7 +443,7 @@ static int text_payload(ws_frame_parser_t *p, uint8_t *data, size_t n, size_t *b
 		 */
 		if ((acc & WS_HIGH_BITS) != 0 || !ws_utf8_is_complete(&p->utf8)) {
 			size_t b = 0;
-			if (ws_utf8_feed(&p->utf8, data + done, blk, &b) != 0) {
+			if (ws_utf8_feed(&p->utf8, dst + done, blk, &b) != 0) {
 				*bad = done + b;
 				return WS_ERR_INVALID_UTF8;
 			}
@@ -394,6 +484,7 @@ static int frame_end(ws_frame_parser_t *p, int *proto)
 	p->state = WS_FRAME_ST_HEADER;
 	p->hdr_len = 0;
 	p->hdr_need = 2;
+	p->dst = NULL;
 
 	if (is_control(p->opcode)) {
 		unsigned code = 0;
@@ -452,6 +543,60 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 			if (pos == len) {
 				goto out;
 			}
+			if (p->hdr_len == 0 && len - pos >= 2) {
+				/*
+				 * Fast path: the whole header lies in the input.  Every
+				 * check of the byte-at-a-time path below is made; if one
+				 * fails, nothing has been consumed and that path runs
+				 * instead, to report the error at its exact byte.
+				 */
+				const uint8_t *h = buf + pos;
+				uint8_t len7 = h[1] & 0x7F;
+				size_t ext = len7 < 126 ? 0 : len7 == 126 ? 2 : 8;
+				size_t hl = 2 + ext + ((h[1] & 0x80) ? 4 : 0);
+
+				int ok = 0;
+				if (len - pos < hl) {
+					/* The header is split: gather it byte by byte below. */
+				} else if ((h[0] == 0x81 || h[0] == 0x82) && ext == 0 && (h[1] & 0x80)
+						&& p->msg_opcode == 0 && p->config.role == WS_ROLE_SERVER) {
+					/*
+					 * The usual client frame: a whole text or binary message
+					 * (FIN, no RSV) of under 126 bytes, masked, outside a
+					 * fragmented message.  That leaves only the size limits
+					 * of check_length() to check.
+					 */
+					p->fin = 1;
+					p->rsv = 0;
+					p->opcode = h[0] & 0xF;
+					p->masked = 1;
+					p->hdr_need = 6;
+					p->payload_len = len7;
+					ok = (p->config.max_frame_size == 0 || len7 <= p->config.max_frame_size)
+						&& (p->config.max_message_size == 0 || len7 <= p->config.max_message_size);
+				} else if (check_byte0(p, h[0]) == 0 && check_byte1(p, h[1]) == 0) {
+					ok = 1;
+					if (ext == 2) {
+						p->payload_len = ((uint64_t)h[2] << 8) | h[3];
+						ok = check_length(p) == 0;
+					} else if (ext == 8) {
+						uint64_t v = 0;
+						for (unsigned i = 2; i < 10; i++) {
+							v = (v << 8) | h[i];
+						}
+						p->payload_len = v;
+						ok = (h[2] & 0x80) == 0 && check_length(p) == 0;
+					}
+				}
+				if (ok) {
+					pos += hl;
+					rc = header_complete(p, (h[1] & 0x80) ? h + hl - 4 : NULL, len - pos);
+					if (rc != 0) {
+						goto callback_rc;
+					}
+					break;
+				}
+			}
 			if (p->hdr_len < 2) {
 				/* The first two bytes one at a time: each has its own checks. */
 				uint8_t b = buf[pos];
@@ -490,7 +635,7 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 				pos += n;
 			}
 			if (p->hdr_len == p->hdr_need) {
-				rc = header_complete(p);
+				rc = header_complete(p, p->masked ? p->hdr + p->hdr_need - 4 : NULL, len - pos);
 				if (rc != 0) {
 					goto callback_rc;
 				}
@@ -500,7 +645,7 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 		case WS_FRAME_ST_PAYLOAD: {
 			uint64_t remain = p->payload_len - p->payload_done;
 			size_t n = len - pos;
-			uint8_t *data;
+			uint8_t *data, *dst;
 
 			if (n == 0) {
 				goto out;
@@ -532,16 +677,21 @@ ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len)
 				}
 				break;
 			}
+			/* Into the caller's storage when it gave one (possibly the very bytes in buf). */
+			dst = p->dst != NULL ? p->dst + p->payload_done : data;
 			if (p->msg_opcode == WS_OPCODE_TEXT && !p->msg_compressed) {
 				size_t bad = 0;
-				if (text_payload(p, data, n, &bad) != 0) {
+				if (text_payload(p, dst, data, n, &bad) != 0) {
 					pos += bad;
 					rc = WS_ERR_INVALID_UTF8;
 					goto proto_error;
 				}
 			} else if (p->masked) {
-				ws_frame_mask(data, n, p->mask, p->payload_done);
+				(void)xor_mask_to(dst, data, n, p->mask, p->payload_done);
+			} else if (dst != data) {
+				memcpy(dst, data, n);
 			}
+			data = dst;
 			p->payload_done += n;
 			pos += n;
 			if (p->payload_done == p->payload_len) {

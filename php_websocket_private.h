@@ -44,6 +44,7 @@ typedef struct php_websocket_server {
 	bool worker;                   /* a worker process of a supervisor (websocket_workers.c) */
 	int env_bus_fd;                /* exec'd by a supervisor: the bus end to attach in run(), else -1 */
 	ws_worker_start_t env_worker;
+	zend_string *spare;            /* a short message's string, reused when no handler kept it */
 	zend_object std;
 } php_websocket_server;
 

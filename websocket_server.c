@@ -70,6 +70,10 @@ static void php_websocket_server_free(zend_object *obj)
 		php_websocket_handler_clear(&srv->handlers[i]);
 	}
 	zend_hash_destroy(&srv->timers);
+	if (srv->spare) {
+		zend_string_efree(srv->spare);
+		srv->spare = NULL;
+	}
 	zend_object_std_dtor(&srv->std);
 }
 
@@ -241,6 +245,9 @@ static void php_websocket_on_open(ws_server_t *s, ws_conn_t *c, const ws_http_re
 	php_websocket_release_pending(srv);
 }
 
+/* Messages up to this length reuse one string (a 256-byte allocation). */
+#define PHP_WS_SPARE_LEN (256 - _ZSTR_HEADER_SIZE - 1)
+
 static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *data, size_t len, int binary)
 {
 	php_websocket_server *srv = ws_server_user(s);
@@ -251,7 +258,72 @@ static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *d
 	zend_object *co = php_websocket_conn_object(c, NULL);
 	zval args[3];
 	ZVAL_OBJ(&args[0], co);
+	if (len > 1 && len <= PHP_WS_SPARE_LEN) {
+		/*
+		 * A short message goes into the string the previous one used, when
+		 * no handler kept that: no allocation per message.  Its capacity is
+		 * PHP_WS_SPARE_LEN whatever its length, which the allocator allows.
+		 */
+		zend_string *str = srv->spare ? srv->spare : zend_string_alloc(PHP_WS_SPARE_LEN, 0);
+		srv->spare = NULL;
+		ZSTR_LEN(str) = len;
+		zend_string_forget_hash_val(str);
+		memcpy(ZSTR_VAL(str), data, len);
+		ZSTR_VAL(str)[len] = '\0';
+		ZVAL_STR(&args[1], str);
+		ZVAL_BOOL(&args[2], binary);
+		php_websocket_call(srv, h, 3, args, c);
+		if (GC_REFCOUNT(str) == 1 && !ZSTR_IS_INTERNED(str) && srv->spare == NULL) {
+			srv->spare = str; /* nobody else holds it */
+		} else {
+			zend_string_release(str);
+		}
+		return;
+	}
 	ZVAL_STRINGL_FAST(&args[1], data, len);
+	ZVAL_BOOL(&args[2], binary);
+	php_websocket_call(srv, h, 3, args, c);
+	zval_ptr_dtor(&args[1]);
+}
+
+/*
+ * Large messages: the core writes the payload straight into the zend_string
+ * that becomes the handler's argument (one pass over the bytes, no copy).
+ */
+static void *php_websocket_message_alloc(ws_server_t *s, ws_conn_t *c, size_t len)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	if (Z_TYPE(srv->handlers[PHP_WS_EV_MESSAGE].callable) == IS_UNDEF) {
+		return NULL; /* nothing will read it: not worth a string */
+	}
+	return ZSTR_VAL(zend_string_alloc(len, 0));
+}
+
+static zend_string *php_websocket_message_string(void *buf)
+{
+	return (zend_string *)((char *)buf - XtOffsetOf(zend_string, val));
+}
+
+static void php_websocket_message_free(ws_server_t *s, ws_conn_t *c, void *buf)
+{
+	zend_string_efree(php_websocket_message_string(buf));
+}
+
+static void php_websocket_on_message_owned(ws_server_t *s, ws_conn_t *c, void *buf, size_t len, int binary)
+{
+	php_websocket_server *srv = ws_server_user(s);
+	php_websocket_handler *h = &srv->handlers[PHP_WS_EV_MESSAGE];
+	zend_string *str = php_websocket_message_string(buf);
+	ZEND_ASSERT(ZSTR_LEN(str) == len);
+	ZSTR_VAL(str)[len] = '\0';
+	if (Z_TYPE(h->callable) == IS_UNDEF) {
+		zend_string_efree(str);
+		return;
+	}
+	zend_object *co = php_websocket_conn_object(c, NULL);
+	zval args[3];
+	ZVAL_OBJ(&args[0], co);
+	ZVAL_STR(&args[1], str);
 	ZVAL_BOOL(&args[2], binary);
 	php_websocket_call(srv, h, 3, args, c);
 	zval_ptr_dtor(&args[1]);
@@ -343,7 +415,10 @@ const ws_server_handler_t php_websocket_core_handler = {
 	php_websocket_on_free,
 	php_websocket_on_warning,
 	php_websocket_on_worker_message,
-	php_websocket_on_presence
+	php_websocket_on_presence,
+	php_websocket_message_alloc,
+	php_websocket_on_message_owned,
+	php_websocket_message_free
 };
 
 /* ------------------------------------------------------------ methods */

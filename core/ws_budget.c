@@ -82,9 +82,7 @@ void ws__server_enforce_memory(ws_server_t *s)
 			 */
 			s->metrics.memory_sheds[WS_MSHED_CLOSED]++;
 			ws__conn_close_internal(worst, WS_CLOSE_POLICY_VIOLATION, "server memory budget exceeded", 29, 1);
-			ws__mem_release(s, b->msg, b->msg_cap);
-			b->msg = NULL;
-			b->msg_cap = b->msg_len = 0;
+			ws__conn_msg_free(worst);
 			ws__mem_release(s, b->rest, b->rest_len);
 			b->rest = NULL;
 			b->rest_len = 0;

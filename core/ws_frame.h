@@ -9,7 +9,10 @@
  * Payload bytes are unmasked IN PLACE in the caller's buffer, word by word,
  * and handed to on_message_data as borrowed spans into that buffer: the
  * parser copies nothing but control-frame payloads (at most 125 bytes, kept
- * in the parser so that a control frame may straddle reads).
+ * in the parser so that a control frame may straddle reads).  The one
+ * exception is asked for: a large single-frame message may be given storage
+ * of the caller's (on_frame_buffer), and is then unmasked while being copied
+ * there, or received there directly and unmasked in place.
  *
  * Encoder: writes a frame header into a small caller buffer so that header
  * and payload can go out together with one writev().
@@ -90,11 +93,29 @@ typedef struct ws_frame_callbacks {
 	 */
 	int (*on_control)(void *user, ws_opcode_t opcode, unsigned code,
 		const uint8_t *reason, size_t reason_len);
+	/*
+	 * Optional.  A message that is one uncompressed frame (FIN set) of at
+	 * least WS_FRAME_BUFFER_MIN payload bytes begins; called right after
+	 * on_message_begin; in_hand is how many of the len payload bytes are
+	 * already in the input being fed (a caller may want storage only for
+	 * what a peer has actually sent, not merely announced).  Return storage
+	 * of at least len bytes, owned by the
+	 * caller, to have the payload written there as it is unmasked (read once,
+	 * written once): on_message_data then reports consecutive spans of that
+	 * storage, and ws_frame_parser_payload_dest() tells where the rest of the
+	 * payload may be received directly.  Return NULL for borrowed spans of the
+	 * input, as usual.  The parser forgets the storage when the frame ends or
+	 * fails; the caller frees it.
+	 */
+	uint8_t *(*on_frame_buffer)(void *user, uint64_t len, size_t in_hand);
 } ws_frame_callbacks_t;
 
+/* Payloads below this size are never offered to on_frame_buffer. */
+#define WS_FRAME_BUFFER_MIN 1024
+
 /*
- * Parser state.  Treat every field as private.  Laid out small: one lives in
- * every connection, idle ones included.
+ * Parser state.  Treat every field as private.  Laid out small: one lives
+ * with every connection that is receiving frames.
  */
 typedef struct ws_frame_parser {
 	ws_frame_config_t config;
@@ -111,6 +132,7 @@ typedef struct ws_frame_parser {
 	 * memory of its own (ctl_owned) that lives only until the frame ends.
 	 */
 	uint8_t *ctl;
+	uint8_t *dst;              /* the caller's storage for this frame's payload (on_frame_buffer), or NULL */
 	int error;                 /* sticky WS_ERR_*, 0 if none */
 	ws_utf8_t utf8;            /* validator of the open uncompressed text message */
 
@@ -159,6 +181,24 @@ void ws_frame_parser_configure(ws_frame_parser_t *p, const ws_frame_config_t *co
  * inside a callback is not supported.
  */
 ssize_t ws_frame_parser_feed(ws_frame_parser_t *p, uint8_t *buf, size_t len);
+
+/*
+ * Direct receive.  When the parser is inside the payload of a frame that has
+ * storage from on_frame_buffer, sets *dst to where the next payload byte
+ * belongs and returns how many payload bytes of the frame remain; otherwise
+ * returns 0 and leaves *dst alone.  A caller may receive up to that many
+ * bytes straight into *dst and then pass them with
+ * ws_frame_parser_feed(p, *dst, n): they are unmasked (and validated) in
+ * place, exactly as if they had been fed from any other buffer.
+ */
+size_t ws_frame_parser_payload_dest(const ws_frame_parser_t *p, uint8_t **dst);
+
+/*
+ * The caller is taking its on_frame_buffer storage away in the middle of a
+ * frame (it is dropping the message): the rest of the frame's payload is
+ * unmasked in the input and reported as borrowed spans, as usual.
+ */
+void ws_frame_parser_forget_buffer(ws_frame_parser_t *p);
 
 /* The sticky error (0 if none), and the input offset at which it was detected. */
 int ws_frame_parser_error(const ws_frame_parser_t *p);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "ws_metrics_int.h"
 
@@ -101,10 +102,33 @@ void ws__conn_inflater_drop(ws_conn_t *c)
 	inflater_give_back(c, 1);
 }
 
+void ws__conn_msg_free(ws_conn_t *c)
+{
+	ws_server_t *s = c->server;
+	if (c->busy == NULL) {
+		return;
+	}
+	if (c->msg_ext) {
+		/* The handler's storage: the parser may still be writing a frame into it. */
+		ws_frame_parser_forget_buffer(&c->busy->parser);
+		s->mem -= c->busy->msg_cap;
+		c->msg_ext = 0;
+		s->h->message_free(s, c, c->busy->msg);
+	} else {
+		ws__mem_release(s, c->busy->msg, c->busy->msg_cap);
+	}
+	c->busy->msg = NULL;
+	c->busy->msg_cap = 0;
+	c->busy->msg_len = 0;
+}
+
 static int on_message_begin(void *user, ws_opcode_t opcode, int compressed)
 {
 	ws_conn_t *c = user;
 	ws_server_t *s = c->server;
+	if (c->msg_ext) {
+		ws__conn_msg_free(c); /* not expected: every path out of a message frees it */
+	}
 	c->msg_binary = opcode == WS_OPCODE_BINARY;
 	c->msg_compressed = (uint8_t)compressed;
 	c->busy->msg_len = 0;
@@ -138,11 +162,45 @@ static int inflate_sink(void *user, const uint8_t *data, size_t len)
 	return msg_append(c, data, len) == 0 ? 0 : WS_ERR_NOMEM;
 }
 
+/*
+ * A large single-frame message: the handler may supply its storage, so that
+ * the parser writes the payload there as it unmasks it and the handler gets
+ * it without a copy (on_message_owned).  Counted against max_memory like a
+ * reassembly buffer.  A header alone must not buy much memory: storage is
+ * taken for a frame of up to WS_MSG_DIRECT_FREE bytes, or one whose sender
+ * has already sent a quarter of it; larger frames are gathered as they
+ * arrive, as before.  Nor is it taken past max_memory.
+ */
+static uint8_t *on_frame_buffer(void *user, uint64_t len, size_t in_hand)
+{
+	ws_conn_t *c = user;
+	ws_server_t *s = c->server;
+	if (c->state != ST_OPEN || s->h->message_alloc == NULL || len > SIZE_MAX / 4
+		|| (len > WS_MSG_DIRECT_FREE && len > 4 * (uint64_t)in_hand)
+		|| (s->cfg.max_memory != 0 && s->mem + len > s->cfg.max_memory)) {
+		return NULL;
+	}
+	uint8_t *b = s->h->message_alloc(s, c, (size_t)len);
+	if (b == NULL) {
+		return NULL;
+	}
+	ws__conn_msg_free(c); /* a reassembly buffer kept from an earlier message */
+	c->busy->msg = b;
+	c->busy->msg_cap = (size_t)len;
+	c->msg_ext = 1;
+	s->mem += (size_t)len;
+	return b;
+}
+
 static int on_message_data(void *user, const uint8_t *data, size_t len)
 {
 	ws_conn_t *c = user;
 	if (c->state != ST_OPEN) {
 		return 0; /* closing: nothing more is delivered */
+	}
+	if (c->msg_ext) {
+		c->busy->msg_len += len; /* the parser wrote it in place */
+		return 0;
 	}
 	if (c->msg_compressed) {
 		c->server->metrics.compression_bytes[WS_MDIR_RECEIVED][WS_MFORM_COMPRESSED] += len;
@@ -176,6 +234,9 @@ static int on_message_end(void *user)
 		if (c->msg_compressed) {
 			inflater_give_back(c, 0);
 		}
+		if (c->msg_ext) {
+			ws__conn_msg_free(c);
+		}
 		return 0;
 	}
 	if (c->msg_compressed) {
@@ -199,7 +260,17 @@ static int on_message_end(void *user)
 	s->metrics.received_bytes[c->msg_binary] += len;
 	c->t_data = (ws_stamp_t)ws_loop_now(s->loop);
 	uint64_t t0 = s->mctl ? ws__mt_begin_sampled(s, &s->mctl->msg_iter) : 0;
-	s->h->on_message(s, c, data, len, c->msg_binary);
+	if (c->msg_ext) {
+		/* The handler's own storage, filled: it takes it back. */
+		s->mem -= c->busy->msg_cap;
+		c->busy->msg = NULL;
+		c->busy->msg_cap = 0;
+		c->busy->msg_len = 0;
+		c->msg_ext = 0;
+		s->h->on_message_owned(s, c, (void *)data, len, c->msg_binary);
+	} else {
+		s->h->on_message(s, c, data, len, c->msg_binary);
+	}
 	ws__mt_end(&s->metrics.handler[WS_MEV_MESSAGE], t0);
 	c->busy->span = NULL;
 	c->busy->span_len = 0;
@@ -284,12 +355,16 @@ const ws_frame_callbacks_t ws__conn_frame_callbacks = {
 	on_message_begin,
 	on_message_data,
 	on_message_end,
-	on_control
+	on_control,
+	on_frame_buffer
 };
 
 static void conn_protocol_error(ws_conn_t *c, int err)
 {
 	c->busy->span = NULL;
+	if (c->msg_ext) {
+		ws__conn_msg_free(c);
+	}
 	if (c->close_sent) {
 		c->fail_fast = 1;
 		ws__conn_fire_close(c, c->close_code, NULL, 0);
@@ -347,7 +422,11 @@ void ws__conn_busy_release(ws_conn_t *c, int force)
 	if (!force && (!ws_frame_parser_idle(&b->parser) || b->msg_len || b->span || b->rest)) {
 		return;
 	}
-	ws__mem_release(c->server, b->msg, b->msg_cap);
+	if (c->msg_ext) {
+		ws__conn_msg_free(c); /* the handler's storage goes back to the handler */
+	} else {
+		ws__mem_release(c->server, b->msg, b->msg_cap);
+	}
 	ws__mem_release(c->server, b->rest, b->rest_len);
 	ws_frame_parser_release(&b->parser);
 	ws_free(b);
@@ -400,27 +479,91 @@ void ws__conn_process_rest(ws_conn_t *c)
 	ws__mem_release(c->server, r, n);
 }
 
+static void conn_got(ws_conn_t *c, ssize_t n, int first_read)
+{
+	ws_server_t *s = c->server;
+	s->metrics.read_bytes += (uint64_t)n;
+	if (first_read) {
+		c->t_rx = (ws_stamp_t)ws_loop_now(s->loop);
+		c->ping_outstanding = 0;
+	}
+}
+
+/*
+ * One read, fed to the parser.  Inside the payload of a large message that
+ * has the handler's storage, the rest of the frame is received straight into
+ * that storage (and whatever follows it into the read buffer, by the same
+ * recvmsg), so the payload is written once and unmasked while still in cache.
+ * The first read of an io event marks the connection alive before anything
+ * is parsed.  Returns what the read returned.
+ */
+static ssize_t conn_read_feed(ws_conn_t *c, int first_read)
+{
+	ws_server_t *s = c->server;
+	uint8_t *dst = NULL;
+	size_t want = c->msg_ext && c->state == ST_OPEN ? ws_frame_parser_payload_dest(&c->busy->parser, &dst) : 0;
+	ssize_t n;
+
+	if (want == 0) {
+		n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
+		if (n > 0) {
+			conn_got(c, n, first_read);
+			ws__conn_feed(c, s->rbuf, (size_t)n);
+		}
+		return n;
+	}
+	if (c->tls) {
+		n = ws_tls_read(c->tls, dst, want);
+		if (n > 0) {
+			conn_got(c, n, first_read);
+			ws__conn_feed(c, dst, (size_t)n);
+		}
+		return n;
+	}
+	struct iovec iov[2];
+	struct msghdr mh;
+	iov[0].iov_base = dst;
+	iov[0].iov_len = want;
+	iov[1].iov_base = s->rbuf;
+	iov[1].iov_len = WS_READ_CHUNK;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	n = recvmsg(c->io.fd, &mh, 0);
+	if (n <= 0) {
+		return n;
+	}
+	conn_got(c, n, first_read);
+	size_t first = (size_t)n < want ? (size_t)n : want;
+	ws__conn_feed(c, dst, first);
+	if ((size_t)n > first) {
+		size_t more = (size_t)n - first;
+		if ((s->breaking || c->read_paused) && (c->state == ST_OPEN || c->state == ST_CLOSING)
+			&& !c->close_received && !c->fail_fast) {
+			/* The message's end paused reading: keep what follows it for later. */
+			conn_save_rest(c, s->rbuf, more);
+			ws__conn_touch(c);
+		} else {
+			ws__conn_feed(c, s->rbuf, more);
+		}
+	}
+	return n;
+}
+
 void ws__conn_read_frames(ws_conn_t *c)
 {
 	ws_server_t *s = c->server;
-	ssize_t n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
+	ssize_t n = conn_read_feed(c, 1);
 	if (n > 0) {
-		s->metrics.read_bytes += (uint64_t)n;
-		c->t_rx = (ws_stamp_t)ws_loop_now(s->loop);
-		c->ping_outstanding = 0;
-		ws__conn_feed(c, s->rbuf, (size_t)n);
 		/*
 		 * Decrypted bytes left inside the TLS layer will not make the socket
 		 * readable again: take them now.
 		 */
 		for (int i = 0; i < 16 && c->tls && ws_tls_read_pending(c->tls) && !c->read_paused
 			&& !s->breaking && (c->state == ST_OPEN || c->state == ST_CLOSING); i++) {
-			n = ws__conn_read(c, s->rbuf, WS_READ_CHUNK);
-			if (n <= 0) {
+			if (conn_read_feed(c, 0) <= 0) {
 				break;
 			}
-			s->metrics.read_bytes += (uint64_t)n;
-			ws__conn_feed(c, s->rbuf, (size_t)n);
 		}
 		return;
 	}

@@ -320,6 +320,31 @@ static int queue_message(ws_conn_t *c, const char *data, size_t len, int binary)
 	return ws__queue_frame(c, op, data, len);
 }
 
+/*
+ * Queues an uncompressed frame of under 126 bytes: what ws__queue_frame()
+ * does, with the 2-byte header written straight into the tail buffer when
+ * the frame fits there (the common case of many small sends in one
+ * iteration).
+ */
+static int queue_small(ws_conn_t *c, ws_opcode_t op, const char *data, size_t len)
+{
+	ws_seg_t *t = seg_tail(c);
+	size_t total = 2 + len;
+	if (t && t->buf->refs == 1 && !t->buf->release && t->ptr + t->len == t->buf->data + t->buf->len
+		&& t->buf->cap - t->buf->len >= total) {
+		uint8_t *o = t->buf->data + t->buf->len;
+		o[0] = (uint8_t)(0x80 | op);
+		o[1] = (uint8_t)len;
+		memcpy(o + 2, data, len);
+		t->buf->len += total;
+		t->len += total;
+		queue_account(c, total);
+		ws__conn_touch(c);
+		return 0;
+	}
+	return ws__queue_frame(c, op, data, len);
+}
+
 ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int binary)
 {
 	if (!conn_can_send_data(c)) {
@@ -328,7 +353,11 @@ ws_send_status_t ws_conn_send(ws_conn_t *c, const char *data, size_t len, int bi
 	if (!backpressure_admit(c, len)) {
 		return WS_SEND_DROPPED;
 	}
-	if (queue_message(c, data, len, binary) != 0) {
+	if (len < 126 && !conn_compresses(c, len)) {
+		if (queue_small(c, binary ? WS_OPCODE_BINARY : WS_OPCODE_TEXT, data, len) != 0) {
+			return WS_SEND_DROPPED;
+		}
+	} else if (queue_message(c, data, len, binary) != 0) {
 		return WS_SEND_DROPPED;
 	}
 	c->t_data = (ws_stamp_t)ws_loop_now(c->server->loop);

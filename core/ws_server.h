@@ -130,6 +130,23 @@ typedef struct ws_server_handler {
 	 */
 	void (*on_presence)(ws_server_t *s, int join, const char *topic, size_t topic_len, uint64_t conn_id,
 		int worker, const char *info, size_t info_len);
+	/*
+	 * Optional, all three or none: the handler's own storage for large
+	 * messages, so that such a message is written once between the socket
+	 * and the handler (unmasked while copied there, or received there
+	 * directly).  message_alloc: a message of len bytes begins on c (one
+	 * uncompressed frame of at least WS_FRAME_BUFFER_MIN bytes); return
+	 * writable memory of len bytes, or NULL to have it delivered through
+	 * on_message as usual.  on_message_owned: that message is complete and
+	 * valid in buf (the pointer message_alloc returned); like on_message, but
+	 * buf now belongs to the handler.  message_free: buf will not be
+	 * delivered (protocol error, the connection closing or shed by the memory
+	 * budget, teardown): free it.  The storage counts against max_memory
+	 * until it is delivered or freed.
+	 */
+	void *(*message_alloc)(ws_server_t *s, ws_conn_t *c, size_t len);
+	void (*on_message_owned)(ws_server_t *s, ws_conn_t *c, void *buf, size_t len, int binary);
+	void (*message_free)(ws_server_t *s, ws_conn_t *c, void *buf);
 } ws_server_handler_t;
 
 /*

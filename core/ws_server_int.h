@@ -12,7 +12,10 @@
  * Reads go into one server-wide buffer, so an idle connection owns no read
  * buffer at all.  The frame parser unmasks in place there and hands out
  * spans; a message that ends inside the same read is delivered straight from
- * that buffer, others are gathered in c->msg.  Bytes left unparsed because
+ * that buffer, others are gathered in c->msg.  A large single-frame message
+ * goes into storage of the handler's instead (c->msg with msg_ext set, see
+ * message_alloc in ws_server.h), the rest of its frame received straight
+ * into it.  Bytes left unparsed because
  * reading was paused (backpressure) are saved in c->rest.
  *
  * Writes are queued as segments (ws_seg_t) pointing into reference-counted
@@ -76,6 +79,7 @@
 #define WS_ACCEPT_BATCH_WORKER 16
 #define WS_ACCEPT_PAUSE_MS 100
 #define WS_MSG_KEEP (16 * 1024)      /* reassembly buffers up to this size are kept */
+#define WS_MSG_DIRECT_FREE (256 * 1024) /* handler storage taken on a header alone up to this size (ws_in.c) */
 
 /*
  * An output buffer: bytes inline (data[], cap bytes, len used), or, when
@@ -221,6 +225,7 @@ struct ws_conn {
 	unsigned bp_close : 1;       /* over max_buffered_amount: close with 1008 at the end of this iteration */
 	unsigned close_by_server : 1; /* our close frame went first (metrics: side="server") */
 	unsigned metrics_only : 1;   /* came through the metrics endpoint's own listener */
+	unsigned msg_ext : 1;        /* msg is the handler's storage (message_alloc), msg_cap its size */
 
 	uint16_t close_code;         /* code reported to on_close */
 	uint8_t pmd_on;
@@ -453,6 +458,7 @@ void ws__server_flush_touched(ws_server_t *s);
 ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len);
 extern const ws_frame_callbacks_t ws__conn_frame_callbacks;
 void ws__conn_feed(ws_conn_t *c, uint8_t *buf, size_t len);
+void ws__conn_msg_free(ws_conn_t *c);
 void ws__conn_process_rest(ws_conn_t *c);
 void ws__conn_read_frames(ws_conn_t *c);
 void ws__conn_inflater_drop(ws_conn_t *c);

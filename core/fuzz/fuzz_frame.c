@@ -8,7 +8,10 @@
  *           bits 4-5  max_message_size (none, 40, 300, 100000)
  *           bits 6-7  callbacks: go on / pause at every event /
  *                     pause now and then / fail at the Nth event
- *   byte 1            seed of the chunk sizes (and of the pauses)
+ *   byte 1            seed of the chunk sizes (and of the pauses); an odd
+ *                     seed also gives the cut run storage of its own for
+ *                     large single-frame messages (on_frame_buffer), filled
+ *                     directly where ws_frame_parser_payload_dest() allows
  *   rest              the bytes fed to the parser
  *
  * The rest is parsed twice, from two malloc'd copies (the parser unmasks in
@@ -96,6 +99,10 @@ typedef struct run {
 	/* What the differential compares. */
 	uint8_t *log;
 	size_t log_len, log_cap;
+
+	int storage;            /* on_frame_buffer hands out storage, filled directly */
+	uint8_t *store;
+	size_t store_len, store_fill;
 } run_t;
 
 static void grow(uint8_t **buf, size_t *cap, size_t need)
@@ -168,7 +175,12 @@ static int on_data(void *user, const uint8_t *data, size_t len)
 	CHECK(r->in_msg);
 	CHECK(ws_frame_parser_in_message(&r->p));
 	CHECK(len > 0);
-	CHECK(data >= r->lo && data + len <= r->hi);
+	if (r->store != NULL) {
+		CHECK(data == r->store + r->store_fill && r->store_fill + len <= r->store_len);
+		r->store_fill += len;
+	} else {
+		CHECK(data >= r->lo && data + len <= r->hi);
+	}
 	grow(&r->msg, &r->msg_cap, r->msg_len + len);
 	memcpy(r->msg + r->msg_len, data, len);
 	r->msg_len += len;
@@ -191,8 +203,29 @@ static int on_end(void *user)
 		CHECK(r->msg_len <= r->p.config.max_message_size);
 	}
 	r->in_msg = 0;
+	if (r->store != NULL) {
+		CHECK(r->store_fill == r->store_len);
+		free(r->store);
+		r->store = NULL;
+	}
 	log_put(r, &rec, 1);
 	return answer(r, 1);
+}
+
+static uint8_t *on_buffer(void *user, uint64_t len, size_t in_hand)
+{
+	run_t *r = user;
+
+	CHECK(r->in_msg && !r->msg_compressed && r->store == NULL);
+	CHECK(len >= WS_FRAME_BUFFER_MIN && in_hand <= len && in_hand <= (size_t)(r->hi - r->lo));
+	if (!r->storage || len > (1u << 20)) {
+		return NULL;
+	}
+	r->store = malloc((size_t)len);
+	CHECK(r->store != NULL);
+	r->store_len = (size_t)len;
+	r->store_fill = 0;
+	return r->store;
 }
 
 static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8_t *reason, size_t len)
@@ -214,7 +247,7 @@ static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8
 	return answer(r, 1);
 }
 
-static const ws_frame_callbacks_t callbacks = { on_begin, on_data, on_end, on_control };
+static const ws_frame_callbacks_t callbacks = { on_begin, on_data, on_end, on_control, on_buffer };
 
 /*
  * Feeds buf[0..n) in chunks; chunk sizes come from seed (0: one chunk).
@@ -235,8 +268,26 @@ static int drive(run_t *r, uint8_t *buf, const uint8_t *pristine, size_t n, uint
 		}
 		for (;;) {
 			ssize_t got;
-			size_t left = chunk - done;
+			size_t left = chunk - done, want;
+			uint8_t *dst = NULL;
 			r->paused = 0;
+			if (r->storage && left > 0 && (want = ws_frame_parser_payload_dest(&r->p, &dst)) > 0) {
+				/* As a recv straight into the storage would: the untouched bytes, fed from there. */
+				size_t k = want < left ? want : left;
+				CHECK(dst == r->store + r->store_fill);
+				memcpy(dst, buf + off + done, k);
+				r->lo = dst;
+				r->hi = dst + k;
+				got = ws_frame_parser_feed(&r->p, dst, k);
+				if (got < 0) {
+					r->dead = 1;
+					return (int)got;
+				}
+				CHECK((size_t)got <= k);
+				CHECK(r->paused || (size_t)got == k);
+				done += (size_t)got;
+				continue;
+			}
 			r->lo = buf + off + done;
 			r->hi = buf + off + chunk;
 			got = ws_frame_parser_feed(&r->p, buf + off + done, left);
@@ -278,6 +329,7 @@ static void run_init(run_t *r, const ws_frame_config_t *cfg, int mode, int fail_
 static void run_free(run_t *r)
 {
 	ws_frame_parser_release(&r->p);
+	free(r->store);
 	free(r->msg);
 	free(r->log);
 }
@@ -316,6 +368,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cut = malloc(sizeof(*cut));
 	run_init(whole, &cfg, mode == 3 ? 3 : 0, 1 + data[1] % 8, 0);
 	run_init(cut, &cfg, mode, 1 + data[1] % 8, data[1]);
+	cut->storage = data[1] & 1;
 
 	ea = drive(whole, a, data + 2, n, 0);
 	eb = drive(cut, b, data + 2, n, data[1]);

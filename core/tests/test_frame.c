@@ -12,6 +12,12 @@
  * a control frame, and "!<error>@<offset>" when the parser fails.  The data
  * of all messages is gathered separately, so the log does not depend on how
  * the payload was cut into on_message_data calls.
+ *
+ * Every run is made three times: with borrowed spans only, with storage of
+ * the test's (on_frame_buffer) for large single-frame messages, and with that
+ * storage filled directly (ws_frame_parser_payload_dest: the bytes of the
+ * chunk that belong to the frame's payload are copied straight there, as a
+ * recv would, and fed from there).  The logs must not differ.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,341 +27,7 @@
 #include "../ws_frame.h"
 #include "test.h"
 
-/* ---- guard page --------------------------------------------------------- */
-
-#define GUARD_CAP (1u << 20)
-
-static uint8_t *guard_area; /* GUARD_CAP usable bytes, then one PROT_NONE page */
-
-static void guard_setup(void)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	uint8_t *m;
-
-	if (guard_area != NULL) {
-		return;
-	}
-	m = mmap(NULL, GUARD_CAP + (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED || mprotect(m + GUARD_CAP, (size_t)pg, PROT_NONE) != 0) {
-		perror("guard page");
-		exit(2);
-	}
-	guard_area = m;
-}
-
-/* Copies n bytes so that they end at the guard page; returns the copy. */
-static uint8_t *guard_place(const uint8_t *src, size_t n)
-{
-	uint8_t *d = guard_area + GUARD_CAP - n;
-	if (n > GUARD_CAP) {
-		fprintf(stderr, "vector too large for the guard area\n");
-		exit(2);
-	}
-	if (n != 0) {
-		memcpy(d, src, n);
-	}
-	return d;
-}
-
-/* ---- recorder ----------------------------------------------------------- */
-
-#define LOG_CAP 8192
-
-typedef struct rec {
-	ws_frame_parser_t p;
-	char log[LOG_CAP];
-	size_t log_len;
-	uint8_t *data;
-	size_t data_len, data_cap;
-
-	int pause_all;          /* every callback answers WS_FRAME_PAUSE */
-	int fail_at;            /* the fail_at-th event (1-based) answers WS_ERR_CALLBACK */
-	int paused;             /* a callback paused during the last feed */
-	int dead;               /* feed returned an error */
-	int events;
-	int after_error;        /* callbacks fired after an error: must stay 0 */
-	int zero_len_data;      /* on_message_data with len 0: must stay 0 */
-	int bad_span;           /* data outside the buffer being fed: must stay 0 */
-	int bad_nesting;        /* begin inside a message, data/end outside one */
-	const uint8_t *feed_lo, *feed_hi;
-} rec_t;
-
-static void log_add(rec_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void log_add(rec_t *r, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(r->log + r->log_len, LOG_CAP - r->log_len, fmt, ap);
-	va_end(ap);
-	if (n > 0) {
-		r->log_len += (size_t)n;
-		if (r->log_len >= LOG_CAP) {
-			r->log_len = LOG_CAP - 1;
-		}
-	}
-}
-
-static int answer(rec_t *r)
-{
-	r->events++;
-	if (r->dead) {
-		r->after_error++;
-	}
-	if (r->fail_at != 0 && r->events == r->fail_at) {
-		return WS_ERR_CALLBACK;
-	}
-	if (r->pause_all) {
-		r->paused = 1;
-		return WS_FRAME_PAUSE;
-	}
-	return 0;
-}
-
-static int on_begin(void *user, ws_opcode_t opcode, int compressed)
-{
-	rec_t *r = user;
-	if (!ws_frame_parser_in_message(&r->p)) {
-		r->bad_nesting++;
-	}
-	log_add(r, "B%dc%d;", (int)opcode, compressed);
-	return answer(r);
-}
-
-static int on_data(void *user, const uint8_t *data, size_t len)
-{
-	rec_t *r = user;
-	if (len == 0) {
-		r->zero_len_data++;
-	}
-	if (data < r->feed_lo || data + len > r->feed_hi) {
-		r->bad_span++;
-	}
-	if (!ws_frame_parser_in_message(&r->p)) {
-		r->bad_nesting++;
-	}
-	if (r->data_len + len > r->data_cap) {
-		r->data_cap = (r->data_len + len) * 2;
-		r->data = realloc(r->data, r->data_cap);
-	}
-	memcpy(r->data + r->data_len, data, len);
-	r->data_len += len;
-	return answer(r);
-}
-
-static int on_end(void *user)
-{
-	rec_t *r = user;
-	/* frame.c closes the message before calling: in_message reads 0 here. */
-	if (ws_frame_parser_in_message(&r->p)) {
-		r->bad_nesting++;
-	}
-	log_add(r, "E%zu;", r->data_len);
-	return answer(r);
-}
-
-static int on_control(void *user, ws_opcode_t opcode, unsigned code, const uint8_t *reason, size_t len)
-{
-	rec_t *r = user;
-	log_add(r, "C%d:%u:", (int)opcode, code);
-	for (size_t i = 0; i < len; i++) {
-		if (reason[i] >= 0x20 && reason[i] < 0x7F && reason[i] != '\\') {
-			log_add(r, "%c", reason[i]);
-		} else {
-			log_add(r, "\\x%02x", reason[i]);
-		}
-	}
-	log_add(r, ";");
-	return answer(r);
-}
-
-static const ws_frame_callbacks_t rec_cb = { on_begin, on_data, on_end, on_control };
-
-typedef struct cfg {
-	ws_frame_role_t role;
-	unsigned allow_rsv1;
-	uint64_t max_frame, max_msg;
-} cfg_t;
-
-static void rec_init(rec_t *r, const cfg_t *c)
-{
-	ws_frame_config_t fc;
-
-	memset(r, 0, sizeof(*r));
-	memset(&fc, 0, sizeof(fc));
-	fc.role = c->role;
-	fc.allow_rsv1 = c->allow_rsv1;
-	fc.max_frame_size = c->max_frame;
-	fc.max_message_size = c->max_msg;
-	ws_frame_parser_init(&r->p, &fc, &rec_cb, r);
-	/* Never NULL, so that comparing 0 bytes of it is well-defined. */
-	r->data_cap = 64;
-	r->data = malloc(r->data_cap);
-}
-
-static void rec_free(rec_t *r)
-{
-	ws_frame_parser_release(&r->p);
-	free(r->data);
-	r->data = NULL;
-}
-
-/*
- * Feeds one chunk (copied against the guard page).  Pauses are resumed at
- * once, with a feed of the rest (even of 0 bytes, which fires an event that
- * was due at the same byte as the paused one); the bytes after a pause must
- * be untouched.  Returns 0, or the error.
- */
-static int feed_chunk(rec_t *r, const uint8_t *src, size_t n)
-{
-	uint8_t *g = guard_place(src, n);
-	size_t off = 0;
-
-	for (;;) {
-		ssize_t got;
-		r->paused = 0;
-		r->feed_lo = g + off;
-		r->feed_hi = g + n;
-		got = ws_frame_parser_feed(&r->p, g + off, n - off);
-		if (got < 0) {
-			r->dead = 1;
-			return (int)got;
-		}
-		CHECK((size_t)got <= n - off);
-		if (r->paused) {
-			/* Untouched: not unmasked, not anything. */
-			CHECK_MEM(g + off + (size_t)got, src + off + (size_t)got, n - off - (size_t)got);
-			off += (size_t)got;
-			continue;
-		}
-		CHECK_EQ_INT(got, n - off);
-		return 0;
-	}
-}
-
-/* Runs the input cut at the sorted offsets in cuts[]; appends the outcome to the log. */
-static void run_cuts(rec_t *r, const cfg_t *c, const uint8_t *in, size_t n,
-	const size_t *cuts, size_t ncuts, int pause_all)
-{
-	size_t start = 0;
-	int err = 0;
-
-	rec_init(r, c);
-	r->pause_all = pause_all;
-	for (size_t k = 0; k <= ncuts && err == 0; k++) {
-		size_t end = k < ncuts ? cuts[k] : n;
-		err = feed_chunk(r, in + start, end - start);
-		start = end;
-	}
-	if (err != 0) {
-		int events = r->events;
-		uint8_t one = 0x81;
-		CHECK_EQ_INT(err, ws_frame_parser_error(&r->p));
-		/* Sticky: a later feed fails at once and fires nothing. */
-		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, &one, 1), err);
-		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, NULL, 0), err);
-		CHECK_EQ_INT(r->events, events);
-		log_add(r, "!%d@%llu", err, (unsigned long long)ws_frame_parser_error_offset(&r->p));
-	} else {
-		CHECK_EQ_INT(ws_frame_parser_error(&r->p), 0);
-	}
-	CHECK_EQ_INT(r->after_error, 0);
-	CHECK_EQ_INT(r->zero_len_data, 0);
-	CHECK_EQ_INT(r->bad_span, 0);
-	CHECK_EQ_INT(r->bad_nesting, 0);
-}
-
-/*
- * The full check of one vector: whole, byte by byte, every 2-way split
- * (sampled for long inputs), and pausing at every event; the logs must all
- * equal want_log.  Data must equal want_data, except after an error, where
- * it must only be a prefix of it (how much was delivered before the bad
- * byte depends on the cut).
- */
-static void check_vector(const char *name, const cfg_t *c, const uint8_t *in, size_t n,
-	const char *want_log, const uint8_t *want_data, size_t want_len)
-{
-	rec_t *r = malloc(sizeof(*r));
-	size_t *cuts = malloc((n + 1) * sizeof(*cuts));
-	int failing = strchr(want_log, '!') != NULL;
-	int before = test__failures;
-
-#define CHECK_RUN(what) do { \
-	CHECK(strcmp(r->log, want_log) == 0); \
-	if (strcmp(r->log, want_log) != 0) { \
-		fprintf(stderr, "  %s (%s): log \"%s\", want \"%s\"\n", name, what, r->log, want_log); \
-	} \
-	if (want_data == NULL) { \
-		/* not checked */ \
-	} else if (failing) { \
-		CHECK(r->data_len <= want_len); \
-		CHECK_MEM(r->data, want_data, r->data_len <= want_len ? r->data_len : 0); \
-	} else { \
-		CHECK_EQ_INT(r->data_len, want_len); \
-		CHECK_MEM(r->data, want_data, r->data_len == want_len ? want_len : 0); \
-	} \
-	rec_free(r); \
-} while (0)
-
-	for (int pause = 0; pause < 2; pause++) {
-		run_cuts(r, c, in, n, NULL, 0, pause);
-		CHECK_RUN(pause ? "whole, pausing" : "whole");
-
-		for (size_t k = 1; k < n; k++) {
-			cuts[k - 1] = k;
-		}
-		run_cuts(r, c, in, n, cuts, n > 0 ? n - 1 : 0, pause);
-		CHECK_RUN(pause ? "bytewise, pausing" : "bytewise");
-
-		for (size_t k = 1; k < n; k++) {
-			/* Long inputs: every header offset, the end, and a stride through the middle. */
-			if (n > 600 && k > 40 && k + 40 < n && k % 509 != 0) {
-				continue;
-			}
-			run_cuts(r, c, in, n, &k, 1, pause);
-			CHECK_RUN(pause ? "split, pausing" : "split");
-			if (test__failures != before) {
-				fprintf(stderr, "  %s: split at %zu\n", name, k);
-				break;
-			}
-		}
-	}
-#undef CHECK_RUN
-	if (test__failures != before) {
-		fprintf(stderr, "  vector: %s\n", name);
-	}
-	free(cuts);
-	free(r);
-}
-
-/* "81 05 48656c6c6f" -> bytes; spaces are ignored.  Returns the length. */
-static size_t unhex(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-	int half = -1;
-
-	for (; *s != '\0'; s++) {
-		int v;
-		if (*s >= '0' && *s <= '9') {
-			v = *s - '0';
-		} else if (*s >= 'a' && *s <= 'f') {
-			v = *s - 'a' + 10;
-		} else if (*s >= 'A' && *s <= 'F') {
-			v = *s - 'A' + 10;
-		} else {
-			continue;
-		}
-		if (half < 0) {
-			half = v;
-		} else {
-			out[n++] = (uint8_t)(half << 4 | v);
-			half = -1;
-		}
-	}
-	return n;
-}
+#include "frame_rec.h"
 
 /* ---- vectors ------------------------------------------------------------ */
 
@@ -653,6 +325,157 @@ static void test_big_masked_text(void)
 	check_vector("big masked text, bad byte", &server, f, flen, log, text, n);
 	free(f);
 	free(text);
+}
+
+/* Concatenates frames into one stream (freeing them); returns it, its length in *n. */
+static uint8_t *concat_frames(size_t *n, int count, ...)
+{
+	va_list ap;
+	uint8_t *out = NULL;
+	size_t len = 0;
+
+	va_start(ap, count);
+	for (int i = 0; i < count; i++) {
+		uint8_t *fr = va_arg(ap, uint8_t *);
+		size_t fl = va_arg(ap, size_t);
+		out = realloc(out, len + fl);
+		memcpy(out + len, fr, fl);
+		len += fl;
+		free(fr);
+	}
+	va_end(ap);
+	*n = len;
+	return out;
+}
+
+/* How many storages one whole run in buffer mode 1 handed out. */
+static int stores_of(const cfg_t *c, const uint8_t *in, size_t n)
+{
+	rec_t *r = malloc(sizeof(*r));
+	int k;
+	buffer_mode = 1;
+	run_cuts(r, c, in, n, NULL, 0, 0);
+	buffer_mode = 0;
+	k = r->stores;
+	rec_free(r);
+	free(r);
+	return k;
+}
+
+/*
+ * Storage of the caller's for large single-frame messages (on_frame_buffer,
+ * ws_frame_parser_payload_dest): sizes around WS_FRAME_BUFFER_MIN, large
+ * frames between small ones and control frames, masked and not, a large
+ * fragmented message (never given storage), bad UTF-8 late in a large text
+ * frame; each at every cut, pausing, in the three buffer modes.
+ */
+static void test_frame_buffer(void)
+{
+	static const uint8_t key[4] = { 0x5a, 0x01, 0xff, 0x80 };
+	cfg_t server = SERVER, client = CLIENT;
+	size_t big = 3000, n, f1;
+	uint8_t *payload = malloc(big + 16), *want = malloc(2 * big + 64), *in;
+	char log[128];
+
+	guard_setup();
+	pattern(payload, big + 16);
+
+	/* Just under, at and just over the threshold. */
+	for (size_t len = WS_FRAME_BUFFER_MIN - 1; len <= WS_FRAME_BUFFER_MIN + 1; len++) {
+		uint8_t *fr = build_frame(1, 0, WS_OPCODE_BINARY, payload, len, key, &f1);
+		snprintf(log, sizeof(log), "B2c0;E%zu;", len);
+		check_vector("around the threshold", &server, fr, f1, log, payload, len);
+		CHECK_EQ_INT(stores_of(&server, fr, f1), len >= WS_FRAME_BUFFER_MIN);
+		free(fr);
+	}
+
+	/* small text, large binary, ping, large text, small binary: two storages. */
+	{
+		size_t l1, l2, l3, l4, l5;
+		uint8_t *a = build_frame(1, 0, WS_OPCODE_TEXT, payload, 5, key, &l1);
+		uint8_t *b = build_frame(1, 0, WS_OPCODE_BINARY, payload + 1, big, key, &l2);
+		uint8_t *c = build_frame(1, 0, WS_OPCODE_PING, payload, 4, key, &l3);
+		uint8_t *d = build_frame(1, 0, WS_OPCODE_TEXT, payload + 2, big, key, &l4);
+		uint8_t *e = build_frame(1, 0, WS_OPCODE_BINARY, payload + 3, 7, key, &l5);
+		in = concat_frames(&n, 5, a, l1, b, l2, c, l3, d, l4, e, l5);
+	}
+	memcpy(want, payload, 5);
+	memcpy(want + 5, payload + 1, big);
+	memcpy(want + 5 + big, payload + 2, big);
+	memcpy(want + 5 + 2 * big, payload + 3, 7);
+	snprintf(log, sizeof(log), "B1c0;E5;B2c0;E%zu;C9:0:ABCD;B1c0;E%zu;B2c0;E%zu;", 5 + big, 5 + 2 * big, 12 + 2 * big);
+	/* The ping's payload is the pattern's first 4 bytes. */
+	{
+		char ping[8] = { 0 };
+		memcpy(ping, payload, 4);
+		char *at = strstr(log, "ABCD");
+		memcpy(at, ping, 4);
+	}
+	check_vector("large between small", &server, in, n, log, want, 12 + 2 * big);
+	CHECK_EQ_INT(stores_of(&server, in, n), 2);
+	free(in);
+
+	/* Unmasked (a client parsing a server): copied, not unmasked. */
+	in = build_frame(1, 0, WS_OPCODE_TEXT, payload, big, NULL, &n);
+	snprintf(log, sizeof(log), "B1c0;E%zu;", big);
+	check_vector("large unmasked", &client, in, n, log, payload, big);
+	CHECK_EQ_INT(stores_of(&client, in, n), 1);
+	free(in);
+
+	/* A large fragmented message with a ping inside: spans as before, no storage. */
+	{
+		size_t l1, l2, l3;
+		uint8_t *a = build_frame(0, 0, WS_OPCODE_BINARY, payload, big, key, &l1);
+		uint8_t *b = build_frame(1, 0, WS_OPCODE_PING, payload, 0, key, &l2);
+		uint8_t *c = build_frame(1, 0, WS_OPCODE_CONTINUATION, payload + big, 16, key, &l3);
+		in = concat_frames(&n, 3, a, l1, b, l2, c, l3);
+	}
+	snprintf(log, sizeof(log), "B2c0;C9:0:;E%zu;", big + 16);
+	check_vector("large fragmented", &server, in, n, log, payload, big + 16);
+	CHECK_EQ_INT(stores_of(&server, in, n), 0);
+	free(in);
+
+	/* Bad UTF-8 late in a large text frame (a lone continuation byte). */
+	memcpy(want, payload, big);
+	want[big - 10] = 0x80;
+	in = build_frame(1, 0, WS_OPCODE_TEXT, want, big, key, &n);
+	snprintf(log, sizeof(log), "B1c0;!%d@%zu", WS_ERR_INVALID_UTF8, 4 + 4 + big - 10);
+	check_vector("large text, bad byte", &server, in, n, log, want, big);
+	free(in);
+
+	/* The caller takes its storage back mid-frame: the rest comes as spans of the input. */
+	{
+		rec_t *r = malloc(sizeof(*r));
+		uint8_t *fr = build_frame(1, 0, WS_OPCODE_BINARY, payload, big, key, &n);
+		uint8_t *copy = malloc(n);
+		memcpy(copy, fr, n);
+		rec_init(r, &server);
+		r->buffers = 1;
+		r->feed_lo = copy;
+		r->feed_hi = copy + 1000;
+		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, copy, 1000), 1000);
+		CHECK(r->store != NULL);
+		ws_frame_parser_forget_buffer(&r->p);
+		free(r->store);
+		r->store = NULL;
+		{
+			uint8_t *dst = NULL;
+			CHECK_EQ_INT(ws_frame_parser_payload_dest(&r->p, &dst), 0);
+		}
+		r->feed_lo = copy + 1000;
+		r->feed_hi = copy + n;
+		CHECK_EQ_INT(ws_frame_parser_feed(&r->p, copy + 1000, n - 1000), n - 1000);
+		CHECK_EQ_INT(r->data_len, big);
+		CHECK_MEM(r->data, payload, big);
+		CHECK_EQ_INT(r->bad_span, 0);
+		CHECK_EQ_INT(r->bad_store, 0);
+		rec_free(r);
+		free(r);
+		free(fr);
+		free(copy);
+	}
+	free(payload);
+	free(want);
 }
 
 static void test_mask_against_naive(void)
@@ -974,7 +797,7 @@ static void test_error_offset_across_feeds(void)
 /* NULL callbacks are allowed, individually or all together. */
 static void test_null_callbacks(void)
 {
-	static const ws_frame_callbacks_t none = { NULL, NULL, NULL, NULL };
+	static const ws_frame_callbacks_t none = { NULL, NULL, NULL, NULL, NULL };
 	ws_frame_parser_t p;
 	ws_frame_config_t fc;
 	uint8_t in[64];
@@ -1111,6 +934,7 @@ static const test_case_t tests[] = {
 	TEST(test_control_125),
 	TEST(test_rfc_big_binary),
 	TEST(test_big_masked_text),
+	TEST(test_frame_buffer),
 	TEST(test_mask_against_naive),
 	TEST(test_encode_header_bytes),
 	TEST(test_encode_round_trip),

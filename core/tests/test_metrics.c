@@ -287,7 +287,7 @@ static int on_http(ws_server_t *s, ws_conn_t *c, const ws_http_request_t *req)
 }
 
 static const ws_server_handler_t handler = {
-	NULL, on_open, on_message, NULL, NULL, NULL, on_http, on_timer, NULL, NULL, NULL, NULL
+	NULL, on_open, on_message, NULL, NULL, NULL, on_http, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 /* Requests a client thread makes, one connection each, while the server runs in this one. */

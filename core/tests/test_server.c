@@ -66,7 +66,7 @@ static void on_timer(ws_server_t *s, uint64_t id, void *data, int last)
 }
 
 static const ws_server_handler_t handler = {
-	NULL, on_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL
+	NULL, on_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 /* ---- a tiny blocking client on the project's codec ---- */
@@ -113,7 +113,7 @@ static int cl_control(void *u, ws_opcode_t op, unsigned code, const uint8_t *r, 
 	return 0;
 }
 
-static const ws_frame_callbacks_t cl_cb = { cl_begin, cl_data, cl_end, cl_control };
+static const ws_frame_callbacks_t cl_cb = { cl_begin, cl_data, cl_end, cl_control, NULL };
 
 static int cl_connect(client_t *c, const char *path)
 {
@@ -366,7 +366,7 @@ static int rd_control(void *u, ws_opcode_t op, unsigned code, const uint8_t *rea
 	return 0;
 }
 
-static const ws_frame_callbacks_t rd_cb = { rd_begin, rd_data, rd_end, rd_control };
+static const ws_frame_callbacks_t rd_cb = { rd_begin, rd_data, rd_end, rd_control, NULL };
 
 static void reader_take(reader_t *r, int fd)
 {
@@ -423,7 +423,7 @@ static void test_backpressure_keeps_handshake(void)
 	 * whole unsent queue, the 101 response included, so the client got a
 	 * close frame where it waited for HTTP.
 	 */
-	static const ws_server_handler_t h = { NULL, bp_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, bp_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	cfg.max_buffered_amount = 4096;
@@ -476,7 +476,7 @@ static void test_backpressure_keeps_referenced_payload(void)
 	 * dropped the referenced payload whose header ended that segment, so
 	 * the client got a frame header without its payload.
 	 */
-	static const ws_server_handler_t h = { NULL, ref_open, ref_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, ref_open, ref_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	cfg.max_buffered_amount = 16384;
@@ -521,7 +521,7 @@ static void test_teardown_releases_referenced_payload(void)
 	 * the reference was never released and buffered_bytes never went back
 	 * to zero.
 	 */
-	static const ws_server_handler_t h = { NULL, ref_open_big, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, ref_open_big, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	int fd;
@@ -564,7 +564,7 @@ static void test_memory_budget_not_held_by_pool(void)
 	 * budget stayed exhausted with no connection left to shed: every later
 	 * handshake got 503.
 	 */
-	static const ws_server_handler_t h = { NULL, pool_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, pool_open, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	cfg.max_memory = 64 * 1024;
@@ -619,7 +619,7 @@ static void test_drain_fires_under_low_water(void)
 	 * drain event, so its replies filled the queue again and "drain"
 	 * reported a backlog over the low-water mark.
 	 */
-	static const ws_server_handler_t h = { NULL, NULL, drain_message, NULL, on_close, drain_drain, NULL, on_timer, NULL, NULL, NULL, NULL };
+	static const ws_server_handler_t h = { NULL, NULL, drain_message, NULL, on_close, drain_drain, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
 	cfg.max_buffered_amount = 4096;
