@@ -65,6 +65,20 @@ typedef struct php_websocket_request {
 	zend_object std;
 } php_websocket_request;
 
+/*
+ * Known to be valid UTF-8 without a scan: a received text message (the
+ * server marks its string) or a string PCRE has validated.  PHP clears the
+ * flag whenever a string changes.
+ */
+static zend_always_inline bool php_websocket_known_utf8(const zend_string *s)
+{
+#ifdef IS_STR_VALID_UTF8
+	return (GC_FLAGS(s) & IS_STR_VALID_UTF8) != 0;
+#else
+	return false;
+#endif
+}
+
 static inline php_websocket_server *php_websocket_server_from_obj(zend_object *obj)
 {
 	return (php_websocket_server *)((char *)obj - XtOffsetOf(php_websocket_server, std));

@@ -115,7 +115,8 @@ ZEND_METHOD(WebSocket_Connection, send)
 		Z_PARAM_BOOL(binary)
 	ZEND_PARSE_PARAMETERS_END();
 	ws_conn_t *conn = Z_WEBSOCKET_CONN_P(ZEND_THIS)->conn;
-	if (!binary && !ws_utf8_valid((const uint8_t *)ZSTR_VAL(data), ZSTR_LEN(data))) {
+	if (!binary && !php_websocket_known_utf8(data)
+		&& !ws_utf8_valid((const uint8_t *)ZSTR_VAL(data), ZSTR_LEN(data))) {
 		zend_argument_value_error(1, "must be valid UTF-8 when sent as text (pass $binary = true for arbitrary bytes)");
 		RETURN_THROWS();
 	}

@@ -245,6 +245,20 @@ static void php_websocket_on_open(ws_server_t *s, ws_conn_t *c, const ws_http_re
 	php_websocket_release_pending(srv);
 }
 
+/*
+ * A text message has passed the core's UTF-8 validation: say so on its
+ * string (the flag PCRE keeps, which PHP clears whenever a string changes),
+ * so that sending it back as text does not validate it again.
+ */
+static zend_always_inline void php_websocket_mark_utf8(zend_string *str, int binary)
+{
+#ifdef IS_STR_VALID_UTF8
+	if (!binary && !ZSTR_IS_INTERNED(str)) {
+		GC_ADD_FLAGS(str, IS_STR_VALID_UTF8);
+	}
+#endif
+}
+
 /* Messages up to this length reuse one string (a 256-byte allocation). */
 #define PHP_WS_SPARE_LEN (256 - _ZSTR_HEADER_SIZE - 1)
 
@@ -270,6 +284,7 @@ static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *d
 		zend_string_forget_hash_val(str);
 		memcpy(ZSTR_VAL(str), data, len);
 		ZSTR_VAL(str)[len] = '\0';
+		php_websocket_mark_utf8(str, binary);
 		ZVAL_STR(&args[1], str);
 		ZVAL_BOOL(&args[2], binary);
 		php_websocket_call(srv, h, 3, args, c);
@@ -281,6 +296,7 @@ static void php_websocket_on_message(ws_server_t *s, ws_conn_t *c, const char *d
 		return;
 	}
 	ZVAL_STRINGL_FAST(&args[1], data, len);
+	php_websocket_mark_utf8(Z_STR(args[1]), binary);
 	ZVAL_BOOL(&args[2], binary);
 	php_websocket_call(srv, h, 3, args, c);
 	zval_ptr_dtor(&args[1]);
@@ -320,6 +336,7 @@ static void php_websocket_on_message_owned(ws_server_t *s, ws_conn_t *c, void *b
 		zend_string_efree(str);
 		return;
 	}
+	php_websocket_mark_utf8(str, binary);
 	zend_object *co = php_websocket_conn_object(c, NULL);
 	zval args[3];
 	ZVAL_OBJ(&args[0], co);
@@ -631,7 +648,7 @@ ZEND_METHOD(WebSocket_Server, stop)
 /* Validates text and fetches the except connection shared by broadcast/publish. */
 static bool php_websocket_check_text(uint32_t arg, zend_string *data, bool binary)
 {
-	if (!binary && !ws_utf8_valid((const uint8_t *)ZSTR_VAL(data), ZSTR_LEN(data))) {
+	if (!binary && !php_websocket_known_utf8(data) && !ws_utf8_valid((const uint8_t *)ZSTR_VAL(data), ZSTR_LEN(data))) {
 		zend_argument_value_error(arg, "must be valid UTF-8 when sent as text (pass $binary = true for arbitrary bytes)");
 		return false;
 	}

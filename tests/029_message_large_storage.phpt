@@ -17,6 +17,20 @@ $server->on('message', function (WebSocket\Connection $c, string $data, bool $bi
     } elseif (str_starts_with($data, 'count:')) {
         $counts[$data] = ($counts[$data] ?? 0) + 1;   // short strings as array keys: hashes must be fresh
         $c->send($data . '=' . $counts[$data]);
+    } elseif (str_starts_with($data, 'mutate')) {
+        // A received text string is marked valid UTF-8; a changed copy must be checked again.
+        $m = $data;
+        if ($data === 'mutate-offset') {
+            $m[0] = "\xFF";
+        } else {
+            $m .= "\xC3";
+        }
+        try {
+            $c->send($m);
+            $c->send('sent invalid UTF-8');
+        } catch (ValueError $e) {
+            $c->send('refused ' . strlen($m));
+        }
     } elseif ($data === 'kept') {
         $c->send(implode(',', array_map(fn ($k) => strlen($k) . ':' . md5($k), $kept)));
     } else {
@@ -95,6 +109,10 @@ foreach (['count:aa', 'count:bb', 'count:aa', 'count:aa'] as $m) {
     $c->sendText($m);
     echo $c->recv(), "\n";
 }
+foreach (['mutate-offset', 'mutate-append', 'mutate-' . str_repeat('x', 3000)] as $m) {
+    $c->sendText($m);
+    echo $c->recv(), "\n";
+}
 var_dump($c->close());
 
 // Bad UTF-8 late in a large text frame, written in two pieces: 1007.
@@ -135,6 +153,9 @@ text:count:aa=1
 text:count:bb=1
 text:count:aa=2
 text:count:aa=3
+text:refused 13
+text:refused 14
+text:refused 3008
 array(2) {
   [0]=>
   int(1000)
