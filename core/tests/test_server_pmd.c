@@ -63,7 +63,7 @@ static void on_timer(ws_server_t *s, uint64_t id, void *data, int last)
 }
 
 static const ws_server_handler_t handler = {
-	NULL, NULL, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL
+	NULL, NULL, on_message, NULL, on_close, NULL, NULL, on_timer, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 static const char request[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
