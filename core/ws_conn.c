@@ -542,25 +542,8 @@ static void conn_settle(ws_conn_t *c)
 	ws_io_set(s->loop, &c->io, want);
 }
 
-/*
- * Writes what the touched connections have queued, and nothing else: no
- * state changes, no events, so it is safe between two deliveries (even
- * inside a handler).  They stay touched: the iteration's end settles them.
- */
-void ws__server_flush_touched(ws_server_t *s)
-{
-	s->unflushed = 0;
-	for (size_t i = s->touched_done; i < s->ntouched; i++) {
-		ws_conn_t *c = s->touched[i];
-		if (c->seg_count && !c->write_blocked && !c->drop && c->state != ST_DEAD && ws__conn_flush(c) != 0) {
-			c->drop = 1; /* torn down when settled */
-		}
-	}
-}
-
 void ws__server_settle_touched(ws_server_t *s)
 {
-	s->unflushed = 0;
 	/* Settling may touch other connections (a drain handler broadcasting): loop until quiet. */
 	while (s->touched_done < s->ntouched) {
 		ws_conn_t *c = s->touched[s->touched_done++];

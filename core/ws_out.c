@@ -511,10 +511,6 @@ void ws__fanout_finish(ws_server_t *s, fanout_t *f, size_t recipients)
 	int binary = f->op == WS_OPCODE_BINARY;
 	s->metrics.messages_sent[binary] += recipients;
 	s->metrics.sent_bytes[binary] += (uint64_t)recipients * f->len;
-	s->unflushed += recipients;
-	if (s->unflushed >= s->flush_every) {
-		ws__server_flush_touched(s);
-	}
 }
 
 /* Local delivery of a broadcast: this process's open connections, except the one with except_id. */

@@ -79,7 +79,6 @@ ws_server_t *ws_server_new(const ws_server_config_t *cfg, const ws_server_handle
 	ws_timer_init(&s->accept_timer, ws__accept_timer_cb, s);
 	ws_timer_init(&s->stop_timer, stop_timer_cb, s);
 	s->next_conn_id = 1;
-	s->flush_every = getenv("WS_FLUSH_EVERY") ? (size_t)strtoull(getenv("WS_FLUSH_EVERY"), NULL, 10) : SIZE_MAX; /* XXX experiment */
 	s->next_timer_id = 1;
 	ws_metrics_init(&s->metrics);
 	ws_state_init(&s->state, &s->mem);

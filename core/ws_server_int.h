@@ -309,13 +309,6 @@ struct ws_server {
 	 */
 	ws_conn_t **touched;
 	size_t ntouched, touched_done, touched_cap;
-	/*
-	 * Deliveries queued since the touched connections were last written:
-	 * past flush_every, they are written at once instead of at the end of
-	 * the iteration, so that a read full of publications does not hold the
-	 * first one's deliveries until the last one is queued.
-	 */
-	size_t unflushed, flush_every;
 	ws_conn_t *dead;
 	size_t nconns, nopen;
 	uint64_t next_conn_id;
@@ -453,7 +446,6 @@ void ws__conn_http_refuse(ws_conn_t *c, int status, const char *extra, const cha
 void ws__conn_read_head(ws_conn_t *c);
 void ws__conn_http_free(ws_conn_t *c);
 void ws__queue_release_ring(ws_conn_t *c);
-void ws__server_flush_touched(ws_server_t *s);
 /* ws_in.c */
 ssize_t ws__conn_read(ws_conn_t *c, void *buf, size_t len);
 extern const ws_frame_callbacks_t ws__conn_frame_callbacks;
