@@ -144,17 +144,9 @@ run() {
 		printf("%s %s %s %s\n", $j[$argv[1]] ?? 0, $j["lat_us"]["p50"] ?? 0, $j["lat_us"]["p99"] ?? 0, $j["other_cpu"] ?? 0);' "$field"
 }
 
-busy_pct() {
-	local a b
-	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-	sleep 0.5
-	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN{split(a,x," ");split(b,y," "); d=y[2]-x[2]; if(d<=0){print 0}else{printf "%d", 100*(y[1]-x[1])/d}}'
-}
-wait_quiet() {
-	local t=0
-	while [ "$t" -lt "${QUIET:-10}" ] && [ "$(busy_pct)" -gt 8 ]; do t=$((t + 1)); done
-}
+# shellcheck source=../quiet.bash
+source "$ROOT/bench/quiet.bash"
+QUIET_DEFAULT=10
 
 echo "==> ${ROUNDS} rounds of ${SECS} s (+1 s warm-up) per server and scenario; server on CPU 0, load generator on CPU 1" >&2
 RUNS=$work/runs.txt # scenario round server value p50 p99 other_cpu

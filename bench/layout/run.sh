@@ -126,20 +126,9 @@ run() {
 	echo "${tput:-0} ${cpu:-0} ${other:-0}"
 }
 
-# busy_pct: how busy the machine was over half a second, in percent of all CPUs.
-busy_pct() {
-	local a b
-	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-	sleep 0.5
-	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN{split(a,x," ");split(b,y," "); d=y[2]-x[2]; if(d<=0){print 0}else{printf "%d", 100*(y[1]-x[1])/d}}'
-}
-# wait_quiet: before each run, up to QUIET seconds (default 20) for other work to leave the CPUs
-# alone (at most 8% busy); each run records the CPU share other processes took during it anyway.
-wait_quiet() {
-	local t=0
-	while [ "$t" -lt "${QUIET:-20}" ] && [ "$(busy_pct)" -gt 8 ]; do t=$((t + 1)); done
-}
+# shellcheck source=../quiet.bash
+source "$ROOT/bench/quiet.bash"
+QUIET_DEFAULT=20
 
 echo "==> ${ROUNDS} rounds of ${SECS} s (+1 s warm-up) per build and scenario; server on CPU 0, load generator on CPU 1" >&2
 RUNS=$work/runs.txt # scenario round build throughput server_cpu other_cpu
