@@ -44,8 +44,9 @@ int ws__mem_reserve(ws_server_t *s, uint8_t **buf, size_t *cap, size_t need)
 }
 
 /*
- * Over max_memory: give back the pooled output buffers (a cache that counts
- * against the budget, and that shedding refills), then shed the connection
+ * Over max_memory: give back the pooled output buffers and the spare
+ * reassembly buffer (caches that count against the budget, and that
+ * shedding refills), then shed the connection
  * with the largest send queue, by the backpressure policy (close: 1008 and
  * its queue discarded; drop: its queued messages discarded), until back
  * under budget.
@@ -61,6 +62,12 @@ void ws__server_enforce_memory(ws_server_t *s)
 	for (int rounds = 0; rounds < 64 && s->mem > s->cfg.max_memory; rounds++) {
 		while (s->npool > 0 && s->mem > s->cfg.max_memory) {
 			ws__mem_release(s, s->pool[--s->npool], sizeof(ws_buf_t) + WS_OUT_CHUNK);
+		}
+		if (s->spare_msg != NULL && s->mem > s->cfg.max_memory) {
+			/* The spare reassembly buffer is a cache too. */
+			ws__mem_release(s, s->spare_msg, s->spare_msg_cap);
+			s->spare_msg = NULL;
+			s->spare_msg_cap = 0;
 		}
 		if (s->mem <= s->cfg.max_memory) {
 			return;
