@@ -227,15 +227,22 @@ static void reset_seen(void)
 	g_bad = 0;
 }
 
-static void test_shared_inflater_interleaved(void)
+/* A server whose permessage-deflate lets clients keep their context or not, with the test clock; nothing seen yet. */
+static ws_server_t *start_server(int client_context_takeover)
 {
 	ws_server_config_t cfg;
 	ws_server_config_defaults(&cfg);
-	cfg.deflate.client_context_takeover = 0;
+	cfg.deflate.client_context_takeover = (unsigned)client_context_takeover;
 	ws_server_t *s = ws_server_new(&cfg, &handler, NULL);
 	ws_server_set_clock(s, test_clock, NULL);
-	peer_t peers[NCONN];
 	reset_seen();
+	return s;
+}
+
+static void test_shared_inflater_interleaved(void)
+{
+	peer_t peers[NCONN];
+	ws_server_t *s = start_server(0);
 	int cnct = open_peers(s, peers);
 	CHECK_EQ_INT(cnct, NCONN);
 	/* Four messages each: two cut in 3 and 5 frames, one whole, one in 2; writes of 7 bytes. */
@@ -281,13 +288,8 @@ static void test_shared_inflater_interleaved(void)
 static void test_context_takeover_kept(void)
 {
 	/* The client may keep its context: each connection keeps its own inflater and window. */
-	ws_server_config_t cfg;
-	ws_server_config_defaults(&cfg);
-	cfg.deflate.client_context_takeover = 1;
-	ws_server_t *s = ws_server_new(&cfg, &handler, NULL);
-	ws_server_set_clock(s, test_clock, NULL);
 	peer_t peers[NCONN];
-	reset_seen();
+	ws_server_t *s = start_server(1);
 	int cnct = open_peers(s, peers);
 	CHECK_EQ_INT(cnct, 0);
 	static const int frames[4] = { 2, 4, 1, 3 };
@@ -322,13 +324,8 @@ static void test_holder_fails_mid_message(void)
 	 * fragmented message: it is failed (1002) and the inflater goes back at
 	 * once, reset, to the next message on another connection.
 	 */
-	ws_server_config_t cfg;
-	ws_server_config_defaults(&cfg);
-	cfg.deflate.client_context_takeover = 0;
-	ws_server_t *s = ws_server_new(&cfg, &handler, NULL);
-	ws_server_set_clock(s, test_clock, NULL);
 	peer_t peers[NCONN];
-	reset_seen();
+	ws_server_t *s = start_server(0);
 	open_peers(s, peers);
 	/*
 	 * Peer 0: a first frame of whole blocks (a sync flush, its tail kept), so
